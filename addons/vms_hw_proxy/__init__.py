@@ -1,0 +1,4 @@
+# The standalone proxy in service/ is a separate Python package
+# (vms_hw_proxy_service) and is never imported by Odoo.
+from . import controllers
+from . import models

@@ -1,0 +1,143 @@
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+# Prefixes go into every voucher code and barcode: keep them to characters every
+# scanner, keyboard wedge and Code 128 symbol handles the same way.
+VOUCHER_PREFIX_RE = re.compile(r"^[A-Z0-9]{0,6}$")
+MIN_CODE_LENGTH = 8
+MAX_CODE_LENGTH = 24
+
+
+class ResCompany(models.Model):
+    """Company-level loyalty configuration (the "configuration manager").
+
+    Each retailer company has its own code prefix, OTP policy and issuing
+    limits; branches under one company share them.
+    """
+
+    _inherit = "res.company"
+
+    vms_code_prefix = fields.Char(
+        string="Voucher Code Prefix",
+        default="VMS",
+        help="Up to 6 capital letters or digits printed in front of every voucher code.",
+    )
+    vms_code_length = fields.Integer(
+        string="Voucher Code Length",
+        default=12,
+        help="Characters after the prefix, the check character included "
+        f"({MIN_CODE_LENGTH} to {MAX_CODE_LENGTH}).",
+    )
+    vms_barcode_format = fields.Selection(
+        [("ean13", "EAN-13"), ("code128", "Code 128"), ("qr", "QR code")],
+        string="Voucher Barcode Format",
+        default="code128",
+        required=True,
+    )
+    vms_otp_mandatory = fields.Boolean(
+        string="OTP Is Mandatory to Redeem Loyalty",
+        help="Redemptions at or above the minimum value need a one-time password "
+        "sent by SMS to the holder's mobile.",
+    )
+    vms_otp_min_amount = fields.Monetary(
+        string="Minimum Value of OTP-Based Loyalty Redemption",
+        currency_field="currency_id",
+        help="Redemptions of this amount or more need an OTP when OTP is mandatory.",
+    )
+    vms_max_vouchers_per_bill = fields.Integer(
+        string="Maximum Vouchers Printed per Bill",
+        default=3,
+    )
+    vms_max_vouchers_per_holder = fields.Integer(
+        string="Maximum Vouchers per Card Holder per Promotion",
+        default=5,
+    )
+    vms_offline_redemption = fields.Boolean(
+        string="Offline Redemption Allowed",
+        help="Tills that lost the server may accept vouchers up to the amount below; "
+        "they are replayed through the redemption engine on reconnect.",
+    )
+    vms_offline_max_amount = fields.Monetary(
+        string="Offline Redemption Limit",
+        currency_field="currency_id",
+    )
+
+    @api.model
+    def _vms_normalize_prefix(self, vals):
+        if vals.get("vms_code_prefix"):
+            vals["vms_code_prefix"] = vals["vms_code_prefix"].strip().upper()
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._vms_normalize_prefix(dict(vals)) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._vms_normalize_prefix(dict(vals)))
+
+    @api.constrains("vms_code_prefix", "vms_code_length")
+    def _check_vms_code_format(self):
+        for company in self:
+            prefix = company.vms_code_prefix or ""
+            if not VOUCHER_PREFIX_RE.match(prefix):
+                raise ValidationError(
+                    _(
+                        "The voucher code prefix %(prefix)r of %(company)s may only hold up to "
+                        "6 capital letters A-Z or digits 0-9 (no spaces, dashes or accents).",
+                        prefix=prefix,
+                        company=company.name,
+                    )
+                )
+            if not MIN_CODE_LENGTH <= company.vms_code_length <= MAX_CODE_LENGTH:
+                raise ValidationError(
+                    _(
+                        "The voucher code length of %(company)s must be between %(min)s and "
+                        "%(max)s characters, not %(length)s.",
+                        company=company.name,
+                        min=MIN_CODE_LENGTH,
+                        max=MAX_CODE_LENGTH,
+                        length=company.vms_code_length,
+                    )
+                )
+
+    @api.constrains(
+        "vms_otp_min_amount",
+        "vms_offline_max_amount",
+        "vms_max_vouchers_per_bill",
+        "vms_max_vouchers_per_holder",
+    )
+    def _check_vms_limits(self):
+        for company in self:
+            if company.vms_otp_min_amount < 0:
+                raise ValidationError(
+                    _(
+                        "The minimum value of OTP-based redemption of %(company)s cannot be "
+                        "negative.",
+                        company=company.name,
+                    )
+                )
+            if company.vms_offline_max_amount < 0:
+                raise ValidationError(
+                    _(
+                        "The offline redemption limit of %(company)s cannot be negative.",
+                        company=company.name,
+                    )
+                )
+            if company.vms_max_vouchers_per_bill < 0:
+                raise ValidationError(
+                    _(
+                        "The maximum number of vouchers printed per bill of %(company)s "
+                        "cannot be negative.",
+                        company=company.name,
+                    )
+                )
+            if company.vms_max_vouchers_per_holder < 0:
+                raise ValidationError(
+                    _(
+                        "The maximum number of vouchers per card holder of %(company)s "
+                        "cannot be negative.",
+                        company=company.name,
+                    )
+                )
