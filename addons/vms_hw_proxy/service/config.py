@@ -1,0 +1,355 @@
+"""Command line and configuration file of ``vms-hw-proxy``.
+
+Every option can also be set in a TOML file given with ``--config``; its keys
+are the long option names (``printer = ["tcp://10.0.0.7"]``, ``scanner-timeout
+= 20``). The command line wins over the file. Unusable values end the program
+with exit code 2 and one line naming the option.
+"""
+
+import argparse
+import ipaddress
+import logging
+import os
+import ssl
+import sys
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: no configuration file support
+    tomllib = None
+
+from . import __version__
+from .devices import DeviceSpecError, parse_printer, parse_scanner
+from .scanners import KEYBOARD_LAYOUTS, camera_available
+
+DEFAULT_HOST = "127.0.0.1"
+# The POS assumes 8069 when the till's proxy address carries no port.
+DEFAULT_PORT = 8069
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class OptionError(Exception):
+    """An unusable option value; ``option`` names it for the message."""
+
+    def __init__(self, option, message):
+        super().__init__(f"{option}: {message}")
+        self.option = option
+
+
+@dataclass
+class Options:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    printers: list = field(default_factory=list)
+    drawer: str = ""
+    printer_width: int = 512
+    scanners: list = field(default_factory=list)
+    keyboard_layout: str = "us"
+    token: str = ""
+    cert: str = ""
+    key: str = ""
+    odoo_url: str = ""
+    status_interval: float = 30.0
+    log_level: str = "info"
+    simulate: bool = False
+    receipts_dir: str = ""
+    scanner_timeout: float = 20.0
+    scan_max_age: float = 5.0
+    dedupe_window: float = 10.0
+    queue_size: int = 32
+    job_max_age: float = 60.0
+    max_body_mb: float = 8.0
+    ssl_context: object = None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line that names the option, not the whole usage block.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _int_in(low, high):
+    def convert(text):
+        try:
+            value = int(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range {low}-{high}")
+        return value
+
+    return convert
+
+
+def _float_in(low, high):
+    def convert(text):
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value:g} is out of range {low:g}-{high:g}")
+        return value
+
+    return convert
+
+
+def build_parser():
+    p = _Parser(
+        prog="vms-hw-proxy",
+        description="Hardware proxy for the Odoo 19 POS: receipt printers, cash drawer and "
+        "barcode scanners, reached by the till's browser at http://HOST:PORT "
+        "(the till's 'IP address' setting).",
+        epilog="Printer URLs: tcp://HOST[:PORT] usb://VID:PID serial:///dev/ttyUSB0?baudrate=N "
+        "file:///dev/usb/lp0 (optionally NAME=URL). Scanners: evdev:/dev/input/eventN "
+        "serial:///dev/ttyACM0?baudrate=9600 camera:N sim[:PORT|:/path/to/fifo].",
+        argument_default=argparse.SUPPRESS,
+    )
+    add = p.add_argument
+    add("--config", metavar="FILE", help="TOML file with the same options (long names as keys)")
+    add(
+        "--host",
+        help=f"address to listen on (default {DEFAULT_HOST}: this till only; "
+        "0.0.0.0 to serve other tills, then also set --token)",
+    )
+    add(
+        "--port",
+        type=_int_in(0, 65535),
+        help=f"port to listen on (default {DEFAULT_PORT}; 0: any free port, printed at startup)",
+    )
+    add(
+        "--printer",
+        action="append",
+        metavar="URL",
+        help="receipt printer (repeatable); receipts print on the first",
+    )
+    add(
+        "--drawer",
+        metavar="NAME|INDEX",
+        help="printer that kicks the cash drawer (default: the first)",
+    )
+    add(
+        "--printer-width",
+        type=_int_in(64, 2048),
+        metavar="DOTS",
+        help="printable width in dots (default 512; 576 for most 80 mm printers)",
+    )
+    add("--scanner", action="append", metavar="SPEC", help="barcode scanner (repeatable)")
+    add(
+        "--keyboard-layout",
+        choices=sorted(KEYBOARD_LAYOUTS),
+        help="layout an evdev (keyboard-wedge) scanner is set to (default us)",
+    )
+    add(
+        "--scanner-timeout",
+        type=_float_in(0.05, 300),
+        metavar="SECONDS",
+        help="how long /hw_proxy/scanner waits for a scan (default 20)",
+    )
+    add(
+        "--scan-max-age",
+        type=_float_in(0.1, 300),
+        metavar="SECONDS",
+        help="scans nobody asked for are dropped after this (default 5)",
+    )
+    add(
+        "--dedupe-window",
+        type=_float_in(0, 3600),
+        metavar="SECONDS",
+        help="the same receipt sent again within this window prints once (default 10; 0: off)",
+    )
+    add("--queue-size", type=_int_in(1, 1000), help="jobs waiting per printer (default 32)")
+    add(
+        "--job-max-age",
+        type=_float_in(1, 86400),
+        metavar="SECONDS",
+        help="a job the printer could not take within this is dropped (default 60)",
+    )
+    add(
+        "--token",
+        help="shared secret the till must send (path /vms-token/<token>, header "
+        "X-VMS-Proxy-Token or ?token=)",
+    )
+    add("--cert", metavar="PEM", help="serve HTTPS with this certificate (with --key)")
+    add("--key", metavar="PEM", help="private key of --cert")
+    add(
+        "--odoo-url",
+        metavar="URL",
+        help="report device status to this Odoo (POST <url>/vms_hw_proxy/status; needs --token)",
+    )
+    add(
+        "--status-interval",
+        type=_float_in(1, 3600),
+        metavar="SECONDS",
+        help="how often status is sent to --odoo-url (default 30, and on every change)",
+    )
+    add(
+        "--simulate",
+        action="store_true",
+        help="attach a simulated printer and scanner (development and demos)",
+    )
+    add("--receipts-dir", metavar="DIR", help="where the simulated printer saves receipts as PNG")
+    add("--log-level", choices=LOG_LEVELS, help="default info")
+    add("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+_FILE_TYPES = {
+    "port": _int_in(0, 65535),
+    "printer-width": _int_in(64, 2048),
+    "scanner-timeout": _float_in(0.05, 300),
+    "scan-max-age": _float_in(0.1, 300),
+    "dedupe-window": _float_in(0, 3600),
+    "queue-size": _int_in(1, 1000),
+    "job-max-age": _float_in(1, 86400),
+    "status-interval": _float_in(1, 3600),
+}
+_FILE_LISTS = {"printer", "scanner"}
+_FILE_CHOICES = {"keyboard-layout": sorted(KEYBOARD_LAYOUTS), "log-level": LOG_LEVELS}
+
+
+def _read_config_file(path, parser):
+    """The file's settings as {dest: value}, checked like the command line."""
+    if tomllib is None:
+        raise OptionError("--config", "configuration files need Python 3.11 or later")
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise OptionError("--config", f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise OptionError("--config", f"{path} is not valid TOML: {exc}") from None
+    known = {action.dest for action in parser._actions} - {"help", "version", "config"}
+    values = {}
+    for raw_key, raw_value in data.items():
+        key = raw_key.replace("_", "-")
+        dest = key.replace("-", "_")
+        value = raw_value
+        if dest not in known:
+            raise OptionError("--config", f"{path}: unknown option {raw_key!r}")
+        try:
+            if key in _FILE_LISTS:
+                value = [value] if isinstance(value, str) else value
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise argparse.ArgumentTypeError("expected a string or a list of strings")
+            elif key in _FILE_TYPES:
+                value = _FILE_TYPES[key](value)
+            elif key == "simulate":
+                if not isinstance(value, bool):
+                    raise argparse.ArgumentTypeError("expected true or false")
+            elif not isinstance(value, str):
+                raise argparse.ArgumentTypeError("expected a string")
+            if key in _FILE_CHOICES and value not in _FILE_CHOICES[key]:
+                choices = ", ".join(_FILE_CHOICES[key])
+                raise argparse.ArgumentTypeError(f"{value!r} is not one of {choices}")
+        except argparse.ArgumentTypeError as exc:
+            raise OptionError(f"--{key}", f"{exc} (in {path})") from None
+        values[dest] = value
+    return values
+
+
+def _check_url(value):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OptionError("--odoo-url", f"{value!r} is not an http(s):// URL")
+    return value.rstrip("/")
+
+
+def _ssl_context(cert, key):
+    if bool(cert) != bool(key):
+        raise OptionError("--cert" if cert else "--key", "--cert and --key go together")
+    if not cert:
+        return None
+    for option, path in (("--cert", cert), ("--key", key)):
+        if not os.access(path, os.R_OK):
+            raise OptionError(option, f"cannot read {path}")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise OptionError("--cert", f"cannot use {cert} with {key}: {exc}") from None
+    return context
+
+
+def resolve(values):
+    """Build checked :class:`Options` from merged {dest: value} settings."""
+    options = Options()
+    for name in (
+        "host", "port", "drawer", "printer_width", "keyboard_layout", "token", "odoo_url",
+        "status_interval", "log_level", "simulate", "receipts_dir", "scanner_timeout",
+        "scan_max_age", "dedupe_window", "queue_size", "job_max_age",
+    ):  # fmt: skip
+        if name in values:
+            setattr(options, name, values[name])
+    options.cert, options.key = values.get("cert", ""), values.get("key", "")
+    if not options.host:
+        raise OptionError("--host", "must not be empty")
+    printers = []
+    for index, text in enumerate(values.get("printer") or []):
+        try:
+            spec = parse_printer(text, default_name=f"printer{index}")
+        except DeviceSpecError as exc:
+            raise OptionError("--printer", str(exc)) from None
+        if any(other.name == spec.name for other in printers):
+            raise OptionError("--printer", f"two printers are named {spec.name!r}")
+        printers.append(spec)
+    options.printers = printers
+    scanners = []
+    for text in values.get("scanner") or []:
+        try:
+            spec = parse_scanner(text)
+        except DeviceSpecError as exc:
+            raise OptionError("--scanner", str(exc)) from None
+        if spec.kind == "camera" and not camera_available():
+            raise OptionError(
+                "--scanner", f"{text}: OpenCV is not installed (pip install opencv-python-headless)"
+            )
+        if spec.kind == "evdev" and not sys.platform.startswith("linux"):
+            raise OptionError("--scanner", f"{text}: evdev scanners need Linux")
+        scanners.append(spec)
+    options.scanners = scanners
+    if options.drawer and not options.simulate:
+        names = [spec.name for spec in printers]
+        if not (options.drawer in names or options.drawer.isdigit()):
+            raise OptionError("--drawer", f"no printer named {options.drawer!r}")
+        if options.drawer.isdigit() and int(options.drawer) >= len(printers):
+            raise OptionError("--drawer", f"no printer number {options.drawer}")
+    if options.odoo_url:
+        options.odoo_url = _check_url(options.odoo_url)
+        if not options.token:
+            raise OptionError("--odoo-url", "needs --token (Odoo finds the till by its token)")
+    options.ssl_context = _ssl_context(options.cert, options.key)
+    return options
+
+
+def load(argv=None):
+    """Parse the command line (and --config file) into :class:`Options`; exit 2 if unusable."""
+    parser = build_parser()
+    args = vars(parser.parse_args(argv))
+    try:
+        values = {}
+        if "config" in args:
+            values.update(_read_config_file(args["config"], parser))
+        values.update(args)
+        return resolve(values)
+    except OptionError as exc:
+        parser.error(str(exc))
+        raise  # not reached: error() exits
+
+
+def is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def configure_logging(level):
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
