@@ -1,1 +1,2 @@
 from . import test_proxy_status
+from . import test_proxy_tour

@@ -95,7 +95,7 @@ class TestProxyStatus(HttpCase):
         # Garbage is ignored, not stored.
         config.vms_report_proxy_status("not a dict")
         self.config.invalidate_recordset()
-        self.assertEqual(self.config.vms_proxy_devices, {})
+        self.assertFalse(self.config.vms_proxy_devices)
         self.assertEqual(self.config.vms_proxy_status, "disconnected")
 
     def test_user_outside_point_of_sale_cannot_report(self):

@@ -36,13 +36,16 @@ patch(HardwareProxy.prototype, {
 
     /** Tell the back office when the proxy's status changes (not on every poll). */
     vmsReportStatus(info) {
-        const config = this.pos?.config;
-        if (!config?.is_posbox || !["connected", "disconnected"].includes(info.status)) {
-            return;
-        }
+        // Read the reactive values first, whatever happens next: the effect only
+        // runs again for the values this call read.
+        const status = info.status;
         const devices = {};
         for (const [name, driver] of Object.entries(info.drivers || {})) {
             devices[name] = { status: driver?.status || "unknown" };
+        }
+        const config = this.pos?.config;
+        if (!config?.is_posbox || !["connected", "disconnected"].includes(status)) {
+            return;
         }
         const report = JSON.stringify(devices);
         if (report === this.vmsLastStatusReport) {
