@@ -46,7 +46,10 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 odoo() {
-    "$PY" "$ODOO_HOME/odoo-bin" -c "$ROOT/odoo.conf" \
+    # A subcommand (shell) must come before the options.
+    local sub=()
+    if [ "${1:-}" = shell ]; then sub=(shell); shift; fi
+    "$PY" "$ODOO_HOME/odoo-bin" "${sub[@]}" -c "$ROOT/odoo.conf" \
         --addons-path="$ODOO_HOME/addons,$ROOT/addons" \
         --db_port="$PG_PORT" --data-dir="$ROOT/.data/filestore" -d "$DB" "$@"
 }
