@@ -46,6 +46,22 @@ class ResCompany(models.Model):
         currency_field="currency_id",
         help="Redemptions of this amount or more need an OTP when OTP is mandatory.",
     )
+    vms_otp_ttl_seconds = fields.Integer(
+        string="OTP Validity (seconds)",
+        default=300,
+        help="How long a code sent by SMS stays usable.",
+    )
+    vms_otp_max_attempts = fields.Integer(
+        string="OTP Attempts",
+        default=5,
+        help="Wrong codes allowed before the customer must ask for a new one.",
+    )
+    vms_hold_ttl_seconds = fields.Integer(
+        string="Hold Time (seconds)",
+        default=600,
+        help="How long a till, a web shop or a vending machine may keep an amount of a "
+        "voucher reserved before confirming it; an abandoned sale frees it then.",
+    )
     vms_max_vouchers_per_bill = fields.Integer(
         string="Maximum Vouchers Printed per Bill",
         default=3,
@@ -99,6 +115,37 @@ class ResCompany(models.Model):
                         min=MIN_CODE_LENGTH,
                         max=MAX_CODE_LENGTH,
                         length=company.vms_code_length,
+                    )
+                )
+
+    @api.constrains("vms_otp_ttl_seconds", "vms_otp_max_attempts", "vms_hold_ttl_seconds")
+    def _check_vms_otp_policy(self):
+        for company in self:
+            if not 10 <= company.vms_hold_ttl_seconds <= 86400:
+                raise ValidationError(
+                    _(
+                        "The hold time of %(company)s must be between 10 seconds and one day, "
+                        "not %(seconds)s.",
+                        company=company.name,
+                        seconds=company.vms_hold_ttl_seconds,
+                    )
+                )
+            if not 60 <= company.vms_otp_ttl_seconds <= 3600:
+                raise ValidationError(
+                    _(
+                        "The OTP validity of %(company)s must be between 60 and 3600 seconds, "
+                        "not %(seconds)s.",
+                        company=company.name,
+                        seconds=company.vms_otp_ttl_seconds,
+                    )
+                )
+            if not 1 <= company.vms_otp_max_attempts <= 10:
+                raise ValidationError(
+                    _(
+                        "The number of OTP attempts of %(company)s must be between 1 and 10, "
+                        "not %(attempts)s.",
+                        company=company.name,
+                        attempts=company.vms_otp_max_attempts,
                     )
                 )
 

@@ -26,6 +26,15 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         currency_field="company_currency_id",
     )
+    vms_otp_ttl_seconds = fields.Integer(related="company_id.vms_otp_ttl_seconds", readonly=False)
+    vms_otp_max_attempts = fields.Integer(
+        related="company_id.vms_otp_max_attempts",
+        readonly=False,
+    )
+    vms_hold_ttl_seconds = fields.Integer(
+        related="company_id.vms_hold_ttl_seconds",
+        readonly=False,
+    )
     vms_max_vouchers_per_bill = fields.Integer(
         related="company_id.vms_max_vouchers_per_bill",
         readonly=False,

@@ -1,0 +1,158 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+TRANSACTION_TYPES = [
+    ("generate", "Generating"),
+    ("hand_over", "Handing Over"),
+    ("activate", "Activating"),
+    ("block", "Blocking"),
+    ("unblock", "Unblocking"),
+    ("change_validity", "Changing Validity"),
+    ("use", "Using"),
+    ("reverse", "Reversing"),
+    ("group_block", "Group Blocking"),
+]
+CHANNELS = [
+    ("backoffice", "Back Office"),
+    ("pos", "Point of Sale"),
+    ("panel", "Redemption Panel"),
+    ("api", "API"),
+    ("system", "System"),
+]
+# Settling a waiting row is the only change a row may ever see.
+_SETTLE = object()
+
+
+class VmsVoucherTransaction(models.Model):
+    """The chronology of a voucher: one row per operation, never edited.
+
+    Rows are created only by the voucher's lifecycle methods (no group has
+    create, write or unlink access), recorded rows are never changed, not even
+    by the superuser, and a database trigger refuses UPDATE of recorded rows and
+    DELETE of any row whatever the client. A correction is a new row (a
+    "reverse" for a "use"). Waiting rows (a till's pending operation) are
+    settled once, to recorded or canceled.
+    """
+
+    _name = "vms.voucher.transaction"
+    _description = "Voucher Transaction"
+    _order = "id desc"  # rows are appended in time order
+    # No create/write columns: a row has its own date and operator and is never
+    # written, and bulk generation spares two foreign keys per row.
+    _log_access = False
+    _rec_name = "type"
+    _check_company_auto = True
+
+    voucher_id = fields.Many2one("vms.voucher", required=True, readonly=True, ondelete="restrict")
+    campaign_id = fields.Many2one(related="voucher_id.campaign_id", string="Campaign")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="restrict")
+    type = fields.Selection(TRANSACTION_TYPES, required=True, readonly=True)
+    state = fields.Selection(
+        [("recorded", "Recorded"), ("waiting", "Waiting"), ("canceled", "Canceled")],
+        required=True,
+        readonly=True,
+        default="recorded",
+    )
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    currency_id = fields.Many2one(related="voucher_id.currency_id")
+    amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    bill_ref = fields.Char(string="Bill", readonly=True)
+    bill_amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    cash_point_serial = fields.Char(readonly=True)
+    zeroing_number = fields.Char(readonly=True, help="Z report number of the till.")
+    store_id = fields.Many2one("res.company", readonly=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", string="Operator", readonly=True, ondelete="restrict")
+    channel = fields.Selection(CHANNELS, readonly=True, default="backoffice")
+    idempotency_key = fields.Char(readonly=True, copy=False)
+    reason = fields.Char(readonly=True)
+    valid_from = fields.Date(readonly=True, help="Validity set by this operation.")
+    valid_to = fields.Date(readonly=True, help="Validity set by this operation.")
+    origin_id = fields.Many2one(
+        "vms.voucher.transaction",
+        string="Reversed Operation",
+        readonly=True,
+        index="btree_not_null",
+    )
+    reversal_ids = fields.One2many("vms.voucher.transaction", "origin_id", readonly=True)
+
+    # A retried request finds its first row through this key (invariant 3).
+    _idempotency_key_unique = models.UniqueIndex(
+        "(idempotency_key) WHERE idempotency_key IS NOT NULL",
+        "This idempotency key was already used.",
+    )
+    _voucher_date_idx = models.Index("(voucher_id, id)")
+
+    def init(self):
+        # Append-only also for SQL clients, not only for the ORM.
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION vms_voucher_transaction_append_only()
+            RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    RAISE EXCEPTION 'vms_voucher_transaction rows are never deleted';
+                END IF;
+                IF OLD.state <> 'waiting' THEN
+                    RAISE EXCEPTION 'vms_voucher_transaction row % is % and cannot change',
+                        OLD.id, OLD.state;
+                END IF;
+                RETURN NEW;
+            END $$;
+            DROP TRIGGER IF EXISTS vms_voucher_transaction_append_only
+                ON vms_voucher_transaction;
+            CREATE TRIGGER vms_voucher_transaction_append_only
+                BEFORE UPDATE OR DELETE ON vms_voucher_transaction
+                FOR EACH ROW EXECUTE FUNCTION vms_voucher_transaction_append_only();
+            """
+        )
+
+    @api.model
+    def _vms_append(self, vals_list):
+        """Create rows; the caller (a voucher lifecycle method) runs as sudo."""
+        vouchers = self.env["vms.voucher"].browse({vals["voucher_id"] for vals in vals_list})
+        by_id = {voucher.id: voucher for voucher in vouchers}
+        for vals in vals_list:
+            voucher = by_id[vals["voucher_id"]]
+            vals.setdefault("company_id", voucher.company_id.id)
+        return self.with_context(vms_append=_SETTLE).create(vals_list)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.check_access("create")  # the ACL refuses first, for everyone but sudo
+        if self.env.context.get("vms_append") is not _SETTLE:
+            raise UserError(
+                _(
+                    "Chronology rows are written by the voucher operations themselves; "
+                    "they cannot be created by hand."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.check_access("write")  # the ACL refuses first, for everyone but sudo
+        settling = self.env.context.get("vms_settle") is _SETTLE
+        if not settling or set(vals) - {"state"} or any(r.state != "waiting" for r in self):
+            raise UserError(
+                _(
+                    "The chronology of a voucher is never edited; corrections are new rows "
+                    "(for instance a reversal)."
+                )
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(_("The chronology of a voucher is never deleted."))
+
+    def copy(self, default=None):
+        if self:
+            raise UserError(_("Chronology rows cannot be duplicated."))
+        return super().copy(default)
+
+    def _vms_settle(self, state):
+        """Settle waiting rows (a till's pending operation) once."""
+        if state not in ("recorded", "canceled"):
+            raise UserError(_("A waiting row is settled as recorded or canceled."))
+        # sudo: no group may write rows; this is the one change allowed, and
+        # write() checks it is made on waiting rows and on the state only.
+        return self.sudo().with_context(vms_settle=_SETTLE).write({"state": state})

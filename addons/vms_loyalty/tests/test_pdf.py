@@ -1,0 +1,115 @@
+import base64
+import io
+
+from PIL import Image
+from pyzbar.pyzbar import decode
+from reportlab.pdfgen import canvas
+
+from odoo.tests import tagged
+from odoo.tools.pdf import PdfReader
+
+from .common import VmsCase
+
+
+def page_images(page):
+    """The images embedded in a PDF page, decoded to PIL (barcodes and QR codes
+    are embedded as images, so no rasteriser is needed to read them back)."""
+    images = []
+    xobjects = page["/Resources"].get("/XObject") or {}
+    for name in xobjects:
+        obj = xobjects[name].get_object()
+        if obj.get("/Subtype") != "/Image":
+            continue
+        mode = {"/DeviceRGB": "RGB", "/DeviceGray": "L"}[obj["/ColorSpace"]]
+        images.append(Image.frombytes(mode, (obj["/Width"], obj["/Height"]), obj.get_data()))
+    return images
+
+
+def decoded(page):
+    return {
+        (symbol.type, symbol.data.decode())
+        for image in page_images(page)
+        for symbol in decode(image)
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestVoucherPdf(VmsCase):
+    """PDFs are read back: text extracted, barcodes and QR codes decoded."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.campaign.bill_text = "Spring voucher – vielen Dank"
+        cls.template = cls.env["vms.voucher.template"].create(
+            {"name": "Test Template", "company_id": cls.company.id}
+        )
+
+    def test_default_layout_page_per_voucher(self):
+        vouchers = self.new_voucher(partner_id=self.partner.id, valid_to=self.days(30))
+        vouchers |= self.new_voucher(nominal_amount=25.0)
+        vouchers.sudo().write({"template_id": self.template.id})
+        action = vouchers.action_download_pdf()["params"]["next"]
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        attachment_id = int(action["url"].split("/")[3].split("?")[0])
+        attachment = self.env["ir.attachment"].browse(attachment_id)
+        self.assertEqual(attachment.mimetype, "application/pdf")
+        reader = PdfReader(io.BytesIO(attachment.raw))
+        self.assertEqual(len(reader.pages), 2)
+        for page, voucher in zip(reader.pages, vouchers, strict=True):
+            text = page.extract_text()
+            self.assertIn(voucher.code, text)
+            self.assertIn("Spring voucher – vielen Dank", text)
+            self.assertIn({("QRCODE", voucher.code), ("CODE128", voucher.code)}, [decoded(page)])
+        first = reader.pages[0].extract_text()
+        self.assertIn(self.partner.name, first)  # full Unicode name
+        self.assertIn("50.00", first)
+        self.assertIn("Valid until", first)
+
+    def test_background_pdf_is_kept_under_the_overlay(self):
+        stream = io.BytesIO()
+        pdf = canvas.Canvas(stream, pagesize=(420, 300))
+        pdf.drawString(200, 280, "DESIGNER BACKGROUND")
+        pdf.showPage()
+        pdf.save()
+        self.template.write(
+            {"background": base64.b64encode(stream.getvalue()), "background_filename": "bg.pdf"}
+        )
+        voucher = self.new_voucher(template_id=self.template.id)
+        reader = PdfReader(io.BytesIO(voucher._vms_render_pdf()))
+        self.assertEqual(len(reader.pages), 1)
+        self.assertEqual(float(reader.pages[0].mediabox.width), 420)
+        text = reader.pages[0].extract_text()
+        self.assertIn("DESIGNER BACKGROUND", text)
+        self.assertIn(voucher.code, text)
+        self.assertIn(("QRCODE", voucher.code), decoded(reader.pages[0]))
+
+    def test_ean13_vouchers_print_an_ean13(self):
+        self.company.vms_barcode_format = "ean13"
+        voucher = self.new_voucher(template_id=self.template.id)
+        page = PdfReader(io.BytesIO(voucher._vms_render_pdf())).pages[0]
+        self.assertIn(("EAN13", voucher.barcode), decoded(page))
+
+    def test_background_must_be_a_pdf(self):
+        with self.refused("must be a PDF"):
+            self.template.background = base64.b64encode(b"GIF89a not a pdf")
+
+    def test_preview(self):
+        self.new_voucher(template_id=self.template.id)
+        self.template.invalidate_recordset()
+        preview = base64.b64decode(self.template.preview)
+        self.assertTrue(preview.startswith(b"%PDF-"))
+        self.assertEqual(self.template.action_preview()["type"], "ir.actions.act_url")
+
+    def test_personalised_vouchers_are_mailed_with_their_pdf(self):
+        self.campaign.kind = "personalised"
+        voucher = self.new_voucher(partner_id=self.partner.id, template_id=self.template.id)
+        self.new_voucher()  # no holder: not mailed
+        self.campaign.with_user(self.manager).action_send_personalised()
+        message = voucher.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(len(message), 1)
+        self.assertIn(voucher.code, message.body)
+        self.assertEqual(message.partner_ids, self.partner)
+        self.assertEqual(message.attachment_ids.mimetype, "application/pdf")
+        pdf = PdfReader(io.BytesIO(message.attachment_ids.raw))
+        self.assertIn(voucher.code, pdf.pages[0].extract_text())

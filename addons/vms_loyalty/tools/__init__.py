@@ -1,0 +1,2 @@
+from . import codes
+from . import voucher_pdf

@@ -1,0 +1,3 @@
+from . import vms_voucher_generate
+from . import vms_voucher_block
+from . import vms_voucher_validity
