@@ -12,6 +12,7 @@
     "data": [
         "security/vms_security.xml",
         "security/ir.model.access.csv",
+        "security/vms_redemption_security.xml",
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/vms_voucher_template_data.xml",
@@ -26,6 +27,8 @@
         "wizards/vms_voucher_block_views.xml",
         "wizards/vms_voucher_validity_views.xml",
         "views/vms_menus.xml",
+        "views/vms_redemption_views.xml",
+        "data/vms_redemption_cron.xml",
     ],
     "demo": [
         "demo/vms_demo.xml",

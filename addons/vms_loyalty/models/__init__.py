@@ -6,3 +6,6 @@ from . import vms_voucher_template
 from . import vms_voucher
 from . import vms_voucher_transaction
 from . import vms_voucher_batch
+from . import vms_otp
+from . import vms_redemption
+from . import vms_voucher_redemption

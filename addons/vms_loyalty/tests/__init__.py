@@ -1,4 +1,5 @@
 from . import test_settings
+from . import test_otp
 from . import test_codes
 from . import test_voucher
 from . import test_transaction
@@ -7,3 +8,6 @@ from . import test_generate
 from . import test_campaign
 from . import test_pdf
 from . import test_tours
+from . import test_redemption
+from . import test_redemption_concurrency
+from . import test_api

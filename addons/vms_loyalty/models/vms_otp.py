@@ -1,0 +1,307 @@
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+from uuid import uuid4
+
+import phonenumbers
+
+from odoo import _, api, fields, models
+
+from ..exceptions import VmsError, VmsNotFound, VmsTooManyRequests
+
+_logger = logging.getLogger(__name__)
+
+OTP_DIGITS = 6
+RESEND_AFTER = timedelta(seconds=30)
+MAX_PER_HOUR = 3
+PURPOSES = [
+    ("voucher_redemption", "Voucher redemption"),
+    ("points_redemption", "Points redemption"),
+]
+
+
+class VmsOtp(models.Model):
+    """A one-time password that lets a holder approve one redemption.
+
+    The challenge is bound to a holder, a purpose, an order reference and an
+    amount: it approves that redemption up to that amount and nothing else.
+    The code itself is never stored (only a salted HMAC keyed with the
+    database secret), never logged, never returned: it only leaves the
+    server in the SMS to the holder's mobile.
+    """
+
+    _name = "vms.otp"
+    _description = "Redemption OTP"
+    _order = "id desc"
+
+    partner_id = fields.Many2one("res.partner", string="Holder", required=True, index=True)
+    phone = fields.Char(string="Mobile (E.164)", required=True)
+    purpose = fields.Selection(PURPOSES, required=True)
+    reference = fields.Char(string="Order Reference", required=True)
+    amount = fields.Monetary(required=True, currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", required=True)
+    company_id = fields.Many2one("res.company", required=True)
+    code_hash = fields.Char(required=True, groups="base.group_system")
+    salt = fields.Char(required=True, groups="base.group_system")
+    expires_at = fields.Datetime(required=True)
+    attempts_left = fields.Integer(required=True)
+    state = fields.Selection(
+        [
+            ("pending", "Waiting for the code"),
+            ("used", "Used"),
+            ("canceled", "Replaced by a newer code"),
+        ],
+        default="pending",
+        required=True,
+    )
+    used_at = fields.Datetime()
+
+    _amount_positive = models.Constraint("CHECK (amount > 0)", "An OTP approves a positive amount.")
+
+    # ------------------------------------------------------------------
+    # Requesting a code
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _vms_request(self, partner, amount, reference, purpose, *, currency=None, company=None):
+        """Send a new code to ``partner``'s mobile for this redemption.
+
+        Returns the ``vms.otp`` record (sudo); its id is what the till or the
+        API client sends back with the code.
+        """
+        company = company or self.env.company
+        currency = currency or company.currency_id
+        if not partner:
+            raise VmsError("holder_required", _("An OTP needs a customer to send it to."))
+        if not reference:
+            raise VmsError("order_ref_required", _("An OTP is bound to an order reference."))
+        if amount is None or currency.compare_amounts(amount, 0) <= 0:
+            raise VmsError("invalid_amount", _("An OTP approves a positive amount."))
+        phone = self._vms_mobile_e164(partner, company)
+        now = fields.Datetime.now()
+        self._vms_check_throttle(partner, now)
+        otp_sudo = self.sudo()  # sudo: the hash is for no user's eyes, the service guards it
+        otp_sudo.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("purpose", "=", purpose),
+                ("reference", "=", reference),
+                ("state", "=", "pending"),
+            ]
+        ).write({"state": "canceled"})
+        code = f"{secrets.randbelow(10**OTP_DIGITS):0{OTP_DIGITS}d}"
+        salt = secrets.token_hex(16)
+        otp = otp_sudo.create(
+            {
+                "partner_id": partner.id,
+                "phone": phone,
+                "purpose": purpose,
+                "reference": reference,
+                "amount": currency.round(amount),
+                "currency_id": currency.id,
+                "company_id": company.id,
+                "salt": salt,
+                "code_hash": self._vms_hash(salt, code),
+                "expires_at": now + timedelta(seconds=company.vms_otp_ttl_seconds),
+                "attempts_left": company.vms_otp_max_attempts,
+            }
+        )
+        self._vms_send_sms(otp, code)
+        return otp
+
+    @api.model
+    def _vms_mobile_e164(self, partner, company):
+        """The holder's mobile from the customer master, in E.164."""
+        number = (partner.phone or "").strip()
+        country = partner.country_id or company.country_id
+        try:
+            parsed = phonenumbers.parse(number, country.code or None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        mobile_types = (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+        if (
+            not parsed
+            or not phonenumbers.is_valid_number(parsed)
+            or phonenumbers.number_type(parsed) not in mobile_types
+        ):
+            raise VmsError(
+                "no_valid_mobile",
+                _(
+                    "%(holder)s has no valid mobile number in the customer master "
+                    "(found: %(number)s), so no OTP can be sent.",
+                    holder=partner.display_name,
+                    number=number or _("none"),
+                ),
+            )
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    @api.model
+    def _vms_check_throttle(self, partner, now):
+        # Serialise requests for one holder so two tills cannot both pass the count.
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('vms.otp'), %s)", [partner.id])
+        recent = (
+            self.sudo()
+            .search(
+                [("partner_id", "=", partner.id), ("create_date", ">", now - timedelta(hours=1))],
+                order="create_date desc",
+            )
+            .mapped("create_date")
+        )
+        if recent and recent[0] > now - RESEND_AFTER:
+            wait = int((recent[0] + RESEND_AFTER - now).total_seconds()) + 1
+            raise VmsTooManyRequests(
+                "otp_throttled",
+                _("A code was just sent to this customer; ask again in %s seconds.", wait),
+                retry_after=wait,
+            )
+        if len(recent) >= MAX_PER_HOUR:
+            raise VmsTooManyRequests(
+                "otp_throttled",
+                _("At most %s codes per hour are sent to one customer.", MAX_PER_HOUR),
+                retry_after=int((recent[-1] + timedelta(hours=1) - now).total_seconds()) + 1,
+            )
+
+    def _vms_send_sms(self, otp, code):
+        """Send the code through the company's SMS provider (Odoo's IAP, or Twilio
+        with ``sms_twilio`` ...), straight to its API: the message is not queued
+        as an ``sms.sms`` row, so the code is never written to the database (nor
+        to the SQL debug log)."""
+        body = _(
+            "%(code)s is your code to approve %(amount)s at %(company)s. It expires in "
+            "%(minutes)s minutes. Never share it.",
+            code=code,
+            amount=otp.currency_id.format(otp.amount),
+            company=otp.company_id.name,
+            minutes=max(1, otp.company_id.vms_otp_ttl_seconds // 60),
+        )
+        sms_api = otp.company_id._get_sms_api_class()(self.env)
+        sms_api._set_company(otp.company_id)
+        message = {"content": body, "numbers": [{"number": otp.phone, "uuid": uuid4().hex}]}
+        try:
+            results = sms_api._send_sms_batch([message])
+        except Exception as error:  # noqa: BLE001 - any provider failure is one answer
+            _logger.warning("OTP %s: the SMS provider failed (%s)", otp.id, type(error).__name__)
+            state = "server_error"
+        else:
+            state = results[0].get("state") if results else "server_error"
+        if state not in self.env["sms.sms"].IAP_TO_SMS_STATE_SUCCESS:
+            _logger.warning("OTP %s: the SMS provider answered %s", otp.id, state)
+            raise VmsError(
+                "sms_failed",
+                _(
+                    "The code could not be sent to %(phone)s (%(reason)s).",
+                    phone=otp._vms_masked_phone(),
+                    reason=state,
+                ),
+                http_status=502,
+            )
+        _logger.info("OTP %s sent to %s", otp.id, otp._vms_masked_phone())
+
+    def _vms_masked_phone(self):
+        self.ensure_one()
+        return f"{self.phone[:3]}{'*' * max(0, len(self.phone) - 5)}{self.phone[-2:]}"
+
+    def _vms_hash(self, salt, code):
+        # Keyed with the database secret: a copy of the table alone does not
+        # let anyone try the million codes offline.
+        key = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        return hmac.new(key.encode(), f"{salt}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    # ------------------------------------------------------------------
+    # Checking a code
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _vms_consume(self, otp_id, code, *, partner, amount, reference, purpose):
+        """Check ``code`` for this redemption and use the OTP up.
+
+        Call it inside the transaction that confirms the redemption: if that
+        transaction rolls back, the OTP stays usable. A wrong code costs an
+        attempt even then (see :meth:`_vms_spend_attempt`).
+        """
+        otp = self.sudo().browse(otp_id if isinstance(otp_id, int) else 0).exists()
+        if not otp:
+            raise VmsNotFound("otp_not_found", _("No such OTP."))
+        if otp.state != "pending":
+            raise VmsError(
+                "otp_used", _("This code was already used or replaced; ask for a new one.")
+            )
+        if otp.expires_at <= fields.Datetime.now():
+            raise VmsError("otp_expired", _("This code has expired; ask for a new one."))
+        if otp.attempts_left <= 0:
+            raise VmsTooManyRequests(
+                "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
+            )
+        if (
+            otp.partner_id != partner
+            or otp.purpose != purpose
+            or otp.reference != (reference or "")
+        ):
+            raise VmsError(
+                "otp_mismatch", _("This code was sent for another customer or another order.")
+            )
+        if otp.currency_id.compare_amounts(amount, otp.amount) > 0:
+            raise VmsError(
+                "otp_amount_changed",
+                _("The amount went up since the code was sent; ask for a new code."),
+            )
+        expected = otp._vms_hash(otp.salt, str(code or "").strip())
+        if not hmac.compare_digest(expected, otp.code_hash):
+            left = otp._vms_spend_attempt()
+            if left <= 0:
+                raise VmsTooManyRequests(
+                    "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
+                )
+            raise VmsError(
+                "otp_invalid",
+                _("Wrong code; %s attempt(s) left.", left),
+                attempts_left=left,
+            )
+        # Conditional update: of two tills racing with the right code, one wins.
+        self.env.cr.execute(
+            "UPDATE vms_otp SET state = 'used', used_at = now() at time zone 'UTC' "
+            "WHERE id = %s AND state = 'pending'",
+            [otp.id],
+        )
+        if not self.env.cr.rowcount:
+            raise VmsError("otp_used", _("This code was already used; ask for a new one."))
+        otp.invalidate_recordset(["state", "used_at"])
+        return otp
+
+    def _vms_spend_attempt(self):
+        """Take one attempt away, for good, and return how many are left.
+
+        A wrong code is usually followed by a rollback of the caller's
+        transaction (the API answers with an error), which must not hand the
+        attempt back, so the decrement is committed on a cursor of its own.
+        An OTP created in the caller's still open transaction is invisible to
+        that cursor; then it is counted in the caller's transaction.
+        """
+        self.ensure_one()
+        query = (
+            "UPDATE vms_otp SET attempts_left = attempts_left - 1 "
+            "WHERE id = %s AND attempts_left > 0 RETURNING attempts_left"
+        )
+        with self.env.registry.cursor() as cr:
+            cr.execute(query, [self.id])
+            row = cr.fetchone()
+            if row is None:
+                cr.execute("SELECT 0 FROM vms_otp WHERE id = %s", [self.id])
+                row = cr.fetchone()  # committed and used up: nothing left
+        if row is None:
+            self.env.cr.execute(query, [self.id])
+            row = self.env.cr.fetchone()
+        self.invalidate_recordset(["attempts_left"])
+        return row[0] if row else 0
+
+    @api.autovacuum
+    def _gc_old_otps(self):
+        """OTPs are only evidence for a short while; keep a week of them."""
+        self.sudo().search(
+            [("create_date", "<", fields.Datetime.now() - timedelta(days=7))]
+        ).unlink()

@@ -1,0 +1,99 @@
+from odoo import _, fields, models
+
+from ..exceptions import VmsError
+
+
+class VmsVoucher(models.Model):
+    """What the redemption engine needs from a voucher: its open holds and
+    the part of a bill it may pay."""
+
+    _inherit = "vms.voucher"
+
+    redemption_ids = fields.One2many("vms.redemption", "voucher_id", string="Redemptions")
+    redemption_count = fields.Integer(compute="_compute_redemption_count")
+
+    def _compute_redemption_count(self):
+        counts = dict(
+            self.env["vms.redemption"]._read_group(
+                [("voucher_id", "in", self.ids)], ["voucher_id"], ["__count"]
+            )
+        )
+        for voucher in self:
+            voucher.redemption_count = counts.get(voucher, 0)
+
+    def _vms_held_amount(self, exclude=None):
+        """Amount reserved by open, unexpired holds of other sales."""
+        self.ensure_one()
+        self.env["vms.redemption"].flush_model()
+        self.env.cr.execute(
+            """
+            SELECT COALESCE(SUM(amount), 0) FROM vms_redemption
+             WHERE voucher_id = %s AND state = 'held'
+               AND expires_at > now() at time zone 'UTC' AND id != %s
+            """,
+            [self.id, exclude.id if exclude else 0],
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _vms_touch(self):
+        """Write the locked row, so that a concurrent transaction that read it
+        before this one commits gets a serialization failure and is retried
+        (Odoo retries the request), instead of working on stale holds."""
+        self.env.cr.execute(
+            "UPDATE vms_voucher SET write_date = now() at time zone 'UTC' WHERE id = ANY(%s)",
+            [self.ids],
+            log_exceptions=False,  # a serialization failure here is expected and retried
+        )
+
+    def _vms_eligible_amount(self, amount, lines=None):
+        """The part of ``amount`` this voucher may pay, given the order lines.
+
+        ``lines`` are dicts with ``product`` (a ``product.product``), ``qty`` and
+        ``price_unit``. A voucher scoped to an item or an item group pays at most
+        the total of those lines; a discount voucher pays its discount of them.
+        """
+        self.ensure_one()
+        currency = self.currency_id
+        scoped_total = None
+        if lines is not None and self.discount_scope in ("product", "category"):
+            scoped_total = sum(
+                line["qty"] * line["price_unit"] for line in lines if self._vms_line_in_scope(line)
+            )
+            if currency.is_zero(scoped_total):
+                raise VmsError(
+                    "no_eligible_items",
+                    _(
+                        "Voucher %(code)s applies to none of the items of this bill.",
+                        code=self.code,
+                    ),
+                )
+        if self.value_type == "discount":
+            base = scoped_total if scoped_total is not None else amount
+            if self.discount_type == "percent":
+                discount = base * self.discount_value / 100.0
+            else:
+                discount = self.discount_value
+            return currency.round(min(amount, base, discount))
+        if scoped_total is not None:
+            return currency.round(min(amount, scoped_total))
+        return currency.round(amount)
+
+    def _vms_line_in_scope(self, line):
+        product = line.get("product")
+        if not product:
+            return False
+        if self.discount_scope == "product":
+            return product == self.discount_product_id
+        return product.categ_id in self.env["product.category"].search(
+            [("id", "child_of", self.discount_category_id.id)]
+        )
+
+    def action_view_redemptions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Redemptions of %s", self.code),
+            "res_model": "vms.redemption",
+            "view_mode": "list,form",
+            "domain": [("voucher_id", "=", self.id)],
+        }

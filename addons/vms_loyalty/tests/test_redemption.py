@@ -1,0 +1,313 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.sms.tests.common import MockSMS
+
+from .common import VmsCase
+from .test_otp import refusal
+
+
+class RedemptionCase(VmsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Redemption = cls.env["vms.redemption"].with_user(cls.store_user)
+
+    def hold(self, voucher, amount, key, order_ref="POS/0001", **kwargs):
+        return self.Redemption._vms_hold(
+            voucher.code,
+            amount,
+            order_ref=order_ref,
+            idempotency_key=key,
+            channel="pos",
+            **kwargs,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestRedemption(RedemptionCase):
+    """Hold, confirm, release, expiry and reversal (seed 004)."""
+
+    def test_hold_reserves_and_a_second_till_is_refused_at_once(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        till_1 = self.hold(voucher, 30.0, "till-1-key-0001")
+        self.assertEqual(till_1.state, "held")
+        self.assertEqual(till_1._vms_result()["available"], 20.0)
+        error = refusal(self.hold, voucher, 30.0, "till-2-key-0001", order_ref="POS/0002")
+        self.assertEqual((error.code, error.http_status), ("voucher_held", 409))
+        self.assertIn("20.00", error.args[0])
+        till_2 = self.hold(voucher, 20.0, "till-2-key-0002", order_ref="POS/0002")
+        self.assertEqual(till_2._vms_result()["available"], 0.0)
+        # Holding spends nothing: the chronology has no "using" row yet.
+        self.assertEqual(voucher.spent_amount, 0.0)
+        self.assertFalse(self.rows(voucher, "use"))
+
+    def test_confirm_spends_once_and_uses_up_the_voucher(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        hold = self.hold(voucher, 50.0, "hold-key-0001")
+        hold._vms_confirm("confirm-key-0001")
+        self.assertEqual(hold.state, "confirmed")
+        self.assertEqual((voucher.spent_amount, voucher.balance, voucher.state), (50, 0, "used"))
+        use = self.rows(voucher, "use")
+        self.assertEqual(
+            (len(use), use.amount, use.bill_ref, use.channel), (1, 50, "POS/0001", "pos")
+        )
+        self.assertEqual(hold.use_transaction_id, use)
+        # The same confirmation again (a till retrying): same answer, nothing new.
+        first = hold._vms_result()
+        self.assertEqual(hold._vms_confirm("confirm-key-0001")._vms_result(), first)
+        self.assertEqual(len(self.rows(voucher, "use")), 1)
+        self.assert_replay(voucher)
+
+    def test_partial_redemptions_leave_the_balance(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        self.hold(voucher, 20.0, "hold-key-0001")._vms_confirm("confirm-key-0001")
+        self.assertEqual((voucher.balance, voucher.state), (30.0, "active"))
+        self.Redemption._vms_redeem(
+            voucher.code,
+            30.0,
+            order_ref="WEB/7",
+            idempotency_key="redeem-key-0001",
+            channel="api",
+        )
+        self.assertEqual((voucher.balance, voucher.state), (0.0, "used"))
+        error = refusal(self.hold, voucher, 1.0, "hold-key-0003")
+        self.assertEqual((error.code, error.http_status), ("voucher_used", 409))
+        self.assert_replay(voucher)
+
+    def test_hold_idempotency(self):
+        voucher = self.new_voucher(state="active")
+        first = self.hold(voucher, 10.0, "same-key-0001")
+        self.assertEqual(self.hold(voucher, 10.0, "same-key-0001"), first)
+        self.assertEqual(len(voucher.redemption_ids), 1)
+        error = refusal(self.hold, voucher, 10.0, "same-key-0001", order_ref="POS/OTHER")
+        self.assertEqual(error.code, "idempotency_key_reused")
+        for key in (None, "short", 42):
+            with self.subTest(key=key):
+                self.assertEqual(
+                    refusal(self.hold, voucher, 10.0, key).code, "idempotency_key_required"
+                )
+
+    def test_release_and_expiry_free_the_amount(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        released = self.hold(voucher, 50.0, "hold-key-0001")
+        released._vms_release()
+        self.assertEqual(released.state, "released")
+        self.assertEqual(refusal(released._vms_confirm, "confirm-key-0001").code, "hold_released")
+        abandoned = self.hold(voucher, 50.0, "hold-key-0002", order_ref="POS/0002")
+        self.assertEqual(refusal(self.hold, voucher, 5.0, "hold-key-0003").code, "voucher_held")
+        abandoned.sudo().expires_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertEqual(self.env["vms.redemption"]._cron_expire_holds(), 1)
+        self.assertEqual(abandoned.state, "expired")
+        self.assertEqual(refusal(abandoned._vms_confirm, "confirm-key-0002").code, "hold_expired")
+        self.hold(voucher, 50.0, "hold-key-0004", order_ref="POS/0003")._vms_confirm(
+            "confirm-key-0004"
+        )
+        self.assertEqual(voucher.state, "used")
+        self.assert_replay(voucher)
+
+    def test_confirm_after_the_hold_time_is_refused(self):
+        voucher = self.new_voucher(state="active")
+        hold = self.hold(voucher, 10.0, "hold-key-0001", ttl_seconds=30)
+        hold.sudo().expires_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertEqual(refusal(hold._vms_confirm, "confirm-key-0001").code, "hold_expired")
+        self.assertEqual(voucher.spent_amount, 0)
+
+    def test_reverse_is_a_new_row_and_restores_the_balance(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        hold = self.hold(voucher, 50.0, "hold-key-0001")._vms_confirm("confirm-key-0001")
+        self.assertEqual(refusal(hold._vms_reverse, "reverse-key-0001").code, "reason_required")
+        hold._vms_reverse("reverse-key-0001", amount=20.0, reason="one item returned")
+        self.assertEqual((voucher.balance, voucher.state), (20.0, "active"))
+        # Retried refund: nothing more.
+        hold._vms_reverse("reverse-key-0001", amount=20.0, reason="one item returned")
+        self.assertEqual(voucher.balance, 20.0)
+        error = refusal(hold._vms_reverse, "reverse-key-0002", amount=40.0, reason="too much")
+        self.assertEqual(error.code, "invalid_amount")
+        hold._vms_reverse("reverse-key-0003", reason="whole bill refunded")
+        self.assertEqual((voucher.balance, hold.reversed_amount), (50.0, 50.0))
+        reversals = self.rows(voucher, "reverse")
+        self.assertEqual(reversals.mapped("amount"), [20.0, 30.0])
+        self.assertEqual(len(self.rows(voucher, "use")), 1, "the using row was never edited")
+        self.assert_replay(voucher)
+
+    def test_refusals_have_reasons_and_change_nothing(self):
+        blocked = self.new_voucher(state="active")
+        blocked.with_user(self.manager).action_block(reason="stolen")
+        future = self.new_voucher(state="active", valid_from=self.days(3))
+        past = self.new_voucher(state="active", valid_from=self.days(-30), valid_to=self.days(-1))
+        not_active = self.new_voucher()
+        bound = self.new_voucher(state="active", card_id=self.card.id, card_bound=True)
+        minimum = self.new_voucher(state="active", min_payment_amount=100.0)
+        usd = self.env.ref("base.USD")
+        other = usd if self.company.currency_id != usd else self.env.ref("base.EUR")
+        other.active = True
+        cases = [
+            (blocked, {}, "voucher_blocked"),
+            (future, {}, "voucher_not_yet_valid"),
+            (past, {}, "voucher_expired"),
+            (not_active, {}, "voucher_not_active"),
+            (bound, {}, "card_required"),
+            (minimum, {"bill_amount": 50.0}, "below_min_payment"),
+            (self.new_voucher(state="active"), {"currency": other}, "wrong_currency"),
+        ]
+        for voucher, kwargs, code in cases:
+            with self.subTest(code=code):
+                error = refusal(self.hold, voucher, 10.0, f"key-{code}", **kwargs)
+                self.assertEqual(error.code, code, error.args[0])
+                self.assertFalse(voucher.redemption_ids)
+        other_card = self.env["vms.card"].create(
+            {"partner_id": self.partner_2.id, "company_id": self.company.id, "state": "active"}
+        )
+        error = refusal(self.hold, bound, 10.0, "key-card-other", card=other_card)
+        self.assertEqual(error.code, "card_required")
+        self.assertEqual(self.hold(bound, 10.0, "key-card-ok", card=self.card).state, "held")
+        for bad, reason in (
+            ("TSTXXXXXXXXXXXX", "invalid_code"),
+            ("", "code_required"),
+            ("NOPE", "invalid_code"),
+        ):
+            with self.subTest(code=bad):
+                error = refusal(
+                    self.Redemption._vms_hold,
+                    bad,
+                    1.0,
+                    order_ref="POS/1",
+                    idempotency_key="bad-code-key",
+                    channel="pos",
+                )
+                self.assertEqual(error.code, reason, error.args[0])
+
+    def test_campaign_window_store_scope_and_holder(self):
+        voucher = self.new_voucher(state="active", partner_id=self.partner.id)
+        error = refusal(self.hold, voucher, 5.0, "key-holder-01", partner=self.partner_2)
+        self.assertEqual(error.code, "wrong_holder")
+        branch = self.env["res.company"].create(
+            {"name": "VMS Test Branch", "parent_id": self.company.id}
+        )
+        self.campaign.store_ids = branch
+        self.assertEqual(refusal(self.hold, voucher, 5.0, "key-store-01").code, "wrong_store")
+        self.campaign.store_ids = False
+        weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        self.campaign.write({f"weekday_{day}": False for day in weekdays})
+        self.assertEqual(refusal(self.hold, voucher, 5.0, "key-days-01").code, "campaign_closed")
+        self.campaign.write({f"weekday_{day}": True for day in weekdays})
+        self.campaign.action_close()
+        self.assertEqual(refusal(self.hold, voucher, 5.0, "key-closed-1").code, "campaign_closed")
+        self.assertFalse(voucher.redemption_ids)
+
+    def test_item_group_scope_limits_the_eligible_amount(self):
+        toys = self.env["product.category"].create({"name": "Toys"})
+        food = self.env["product.category"].create({"name": "Food"})
+        kite = self.env["product.product"].create({"name": "Kite", "categ_id": toys.id})
+        bread = self.env["product.product"].create({"name": "Bread", "categ_id": food.id})
+        voucher = self.new_voucher(
+            state="active",
+            value_type="discount",
+            discount_type="percent",
+            discount_value=10.0,
+            discount_scope="category",
+            discount_category_id=toys.id,
+        )
+        lines = [
+            {"product": kite, "qty": 2, "price_unit": 15.0},
+            {"product": bread, "qty": 1, "price_unit": 3.0},
+        ]
+        _voucher, eligible = self.Redemption._vms_validate(voucher.code, 33.0, lines=lines)
+        self.assertEqual(eligible, 3.0, "10% of the 30.00 of toys, nothing of the bread")
+        error = refusal(self.Redemption._vms_validate, voucher.code, 3.0, lines=[lines[1]])
+        self.assertEqual(error.code, "no_eligible_items")
+
+    def test_foreign_company_voucher_is_not_found(self):
+        foreign = (
+            self.env["vms.voucher"]
+            .sudo()
+            .create(
+                {
+                    "campaign_id": self.env["vms.campaign"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": "Elsewhere",
+                            "code": "ELSE",
+                            "company_id": self.other_company.id,
+                            "state": "running",
+                        }
+                    )
+                    .id,
+                    "company_id": self.other_company.id,
+                    "nominal_amount": 10.0,
+                    "state": "active",
+                }
+            )
+        )
+        error = refusal(
+            self.Redemption.sudo()._vms_hold,
+            foreign.code,
+            5.0,
+            order_ref="POS/1",
+            idempotency_key="foreign-key-1",
+            channel="pos",
+        )
+        self.assertIn(error.code, ("voucher_not_found", "invalid_code"))
+        self.assertEqual(foreign.spent_amount, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestRedemptionOtp(MockSMS, RedemptionCase):
+    """Seed 003 on the engine: with OTP mandatory, no confirmation at or above
+    the minimum without the holder's code."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write(
+            {
+                "vms_otp_mandatory": True,
+                "vms_otp_min_amount": 25.0,
+                "country_id": cls.env.ref("base.be").id,
+            }
+        )
+        cls.partner.phone = "+32 470 99 88 77"
+
+    def test_otp_needed_at_or_above_the_minimum(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0, partner_id=self.partner.id)
+        small = self.hold(voucher, 24.99, "small-key-0001")
+        small._vms_confirm("small-confirm-1")  # below the minimum: no code asked
+        hold = self.hold(voucher, 25.0, "otp-key-0001", order_ref="POS/0002")
+        error = refusal(hold._vms_confirm, "otp-confirm-01")
+        self.assertEqual((error.code, error.http_status), ("otp_required", 403))
+        with self.mockSMSGateway():
+            otp = hold._vms_request_otp()
+        code = self._sms[0]["body"][:6]
+        self.assertEqual(otp.phone, "+32470998877")
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        self.assertEqual(
+            refusal(hold._vms_confirm, "otp-confirm-01", otp_id=otp.id, otp_code=wrong).code,
+            "otp_invalid",
+        )
+        self.assertEqual(hold.state, "held")
+        hold._vms_confirm("otp-confirm-01", otp_id=otp.id, otp_code=code)
+        self.assertEqual((hold.state, hold.otp_id, otp.state), ("confirmed", otp, "used"))
+        self.assertEqual(voucher.spent_amount, 49.99)
+
+    def test_otp_of_another_hold_is_refused(self):
+        voucher = self.new_voucher(state="active", nominal_amount=80.0, partner_id=self.partner.id)
+        first = self.hold(voucher, 30.0, "otp-key-0001")
+        second = self.hold(voucher, 30.0, "otp-key-0002", order_ref="POS/0002")
+        with self.mockSMSGateway():
+            otp = first._vms_request_otp()
+        code = self._sms[0]["body"][:6]
+        error = refusal(second._vms_confirm, "confirm-other", otp_id=otp.id, otp_code=code)
+        self.assertEqual(error.code, "otp_mismatch")
+        self.assertEqual(second.state, "held")
+
+    def test_no_holder_no_otp(self):
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        hold = self.hold(voucher, 30.0, "otp-key-0001")
+        with self.mockSMSGateway():
+            error = refusal(hold._vms_request_otp)
+        self.assertEqual(error.code, "otp_holder_unknown")
+        self.assertFalse(self._sms)

@@ -1,0 +1,326 @@
+"""Benchmark of the redemption API under concurrent clients, on real Odoo 19.
+
+One run, one throwaway PostgreSQL cluster, one Odoo server with ``--workers 2``:
+
+- floor: Odoo's most trivial JSON-RPC route (``/web/webclient/version_info``);
+- validate: ``POST /vms/api/v1/vouchers/validate``;
+- redeem: ``POST /vms/api/v1/redeem`` (hold and confirm, an idempotency key each);
+- baseline: the same flow with Odoo's own ``loyalty.card`` over its JSON-2 API
+  (``search_read`` the code, then ``write`` the new points; no balance check);
+
+each with 1, 8 and 20 clients on keep-alive connections for a fixed time. Then
+20 clients fight over 5 vouchers, and the invariant is checked in the database:
+no spent amount above a nominal, every spent amount equal to its chronology,
+every confirmed redemption with exactly one "using" row, and as many "using"
+rows as the clients were told succeeded. A broken invariant fails the run.
+
+Run: .venv/bin/python bench/bench_redeem.py   (make bench BENCH=redeem)
+Last line: RESULT redeem redeem_p95_ms_20=.. floor_p95_ms_20=.. ... violations=..
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import pgcluster  # noqa: E402
+
+ODOO_HOME = Path(os.environ.get("ODOO_HOME", Path.home() / ".cache" / "odoo-19.0"))
+CLIENTS = (1, 8, 20)
+SECONDS = float(os.environ.get("VMS_BENCH_SECONDS", "8"))
+VOUCHERS = 4000
+CONTENDED = 5
+DB = "vms_bench"
+
+SETUP = r"""
+import json
+from functools import partial
+env = env(context=dict(env.context, tracking_disable=True))
+company = env.company
+channel = env["res.users"].create({
+    "name": "Vending machine 7", "login": "vending7",
+    "group_ids": [(6, 0, [env.ref("base.group_user").id,
+                          env.ref("vms_loyalty.group_vms_channel").id])],
+})
+channel_key = env["res.users.apikeys"].with_user(channel).sudo()._generate(None, "bench", None)
+admin_key = env["res.users.apikeys"].with_user(env.ref("base.user_admin")).sudo()._generate(
+    None, "bench", None)
+campaign = env["vms.campaign"].create({"name": "Bench", "code": "BENCH", "state": "running"})
+vouchers = env["vms.voucher"].browse()
+for start in range(0, VOUCHERS, 500):
+    vouchers |= env["vms.voucher"].create([
+        {"campaign_id": campaign.id, "nominal_amount": 10.0, "state": "active"}
+        for _ in range(min(500, VOUCHERS - start))
+    ])
+program = env["loyalty.program"].create({"name": "Bench cards", "program_type": "loyalty"})
+cards = env["loyalty.card"].create([
+    {"program_id": program.id, "points": 10.0} for _ in range(VOUCHERS)
+])
+env.cr.commit()
+print("BENCH_SETUP " + json.dumps({
+    "channel_key": channel_key, "admin_key": admin_key,
+    "codes": vouchers.mapped("code"), "cards": cards.mapped("code"),
+    "currency": company.currency_id.name,
+}))
+"""
+
+
+def odoo_cmd(port, data_dir, *extra):
+    return [
+        sys.executable,
+        str(ODOO_HOME / "odoo-bin"),
+        f"--addons-path={ODOO_HOME / 'addons'},{ROOT / 'addons'}",
+        "--db_host=127.0.0.1",
+        f"--db_port={port}",
+        "--db_user=odoo",
+        f"--database={DB}",
+        f"--data-dir={data_dir}",
+        "--no-database-list",
+        "--log-level=warn",
+        *extra,
+    ]
+
+
+def percentile(values, pct):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+class Load:
+    """``clients`` threads calling ``call(session, n)`` for ``SECONDS`` seconds."""
+
+    def __init__(self, name, clients, call):
+        self.name, self.clients, self.call = name, clients, call
+        self.latencies, self.statuses = [], {}
+        self.lock = threading.Lock()
+
+    def run(self):
+        stop = time.monotonic() + SECONDS
+        counter = iter(range(10**9))
+        threads = [
+            threading.Thread(target=self._client, args=(stop, counter)) for _ in range(self.clients)
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.elapsed = time.monotonic() - started
+        return self
+
+    def _client(self, stop, counter):
+        session = requests.Session()
+        while time.monotonic() < stop:
+            with self.lock:
+                n = next(counter)
+            t0 = time.perf_counter()
+            status = self.call(session, n)
+            ms = (time.perf_counter() - t0) * 1000
+            with self.lock:
+                self.latencies.append(ms)
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    @property
+    def rps(self):
+        return len(self.latencies) / self.elapsed
+
+    def row(self):
+        return (
+            f"{self.name:9s} {self.clients:3d} clients  {len(self.latencies):6d} req  "
+            f"{self.rps:7.1f}/s  p50 {percentile(self.latencies, 50):7.1f} ms  "
+            f"p95 {percentile(self.latencies, 95):7.1f} ms  statuses {self.statuses}"
+        )
+
+
+def main():
+    if not (ODOO_HOME / "odoo-bin").is_file():
+        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
+    work = Path(tempfile.mkdtemp(prefix="vms-bench-redeem-"))
+    server = None
+    try:
+        pg_port = pgcluster.start(str(work / "pg"))
+        data_dir = work / "filestore"
+        print("installing vms_loyalty and Odoo's loyalty for the POS ...", flush=True)
+        subprocess.run(
+            odoo_cmd(pg_port, data_dir, "-i", "vms_loyalty,pos_loyalty", "--stop-after-init"),
+            check=True,
+        )
+        print("creating vouchers, cards, users and API keys ...", flush=True)
+        setup = subprocess.run(
+            [*odoo_cmd(pg_port, data_dir)[:2], "shell", *odoo_cmd(pg_port, data_dir)[2:]],
+            input=SETUP.replace("VOUCHERS", str(VOUCHERS)),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        line = next(x for x in setup.stdout.splitlines() if x.startswith("BENCH_SETUP "))
+        data = json.loads(line.removeprefix("BENCH_SETUP "))
+        http_port = pgcluster.free_port()
+        server = subprocess.Popen(
+            odoo_cmd(
+                pg_port,
+                data_dir,
+                "--workers=2",
+                "--max-cron-threads=0",
+                f"--http-port={http_port}",
+                f"--gevent-port={pgcluster.free_port()}",
+                "--http-interface=127.0.0.1",
+            )
+        )
+        base = f"http://127.0.0.1:{http_port}"
+        for _ in range(120):
+            try:
+                if requests.get(f"{base}/web/login", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        results = run_loads(base, data)
+        violations, checks = check_invariants(pg_port, results["accepted"])
+    finally:
+        if server:
+            server.terminate()
+            server.wait(30)
+        pgcluster.destroy(str(work / "pg"))
+    report(results, violations, checks)
+    if violations:
+        sys.exit("INVARIANT BROKEN: see the checks above")
+
+
+def run_loads(base, data):
+    api = {"Authorization": f"Bearer {data['channel_key']}"}
+    admin = {"Authorization": f"Bearer {data['admin_key']}", "X-Odoo-Database": DB}
+    codes, cards = data["codes"], data["cards"]
+    accepted = {"redeem": 0}
+    run_id = str(int(time.time()))
+
+    def floor(session, n):
+        body = {"jsonrpc": "2.0", "method": "call", "params": {}, "id": n}
+        return session.post(f"{base}/web/webclient/version_info", json=body).status_code
+
+    def validate(session, n):
+        body = {"code": codes[n % len(codes)], "amount": "1.00"}
+        return session.post(
+            f"{base}/vms/api/v1/vouchers/validate", json=body, headers=api
+        ).status_code
+
+    def redeem(session, n, pool=codes, label="free"):
+        body = {
+            "code": pool[n % len(pool)],
+            "amount": "1.00",
+            "order_ref": f"BENCH/{n}",
+            "idempotency_key": f"bench-{run_id}-{label}-{n}",
+        }
+        status = session.post(f"{base}/vms/api/v1/redeem", json=body, headers=api).status_code
+        if status == 200:
+            accepted["redeem"] += 1
+        return status
+
+    def baseline(session, n):
+        code = cards[n % len(cards)]
+        found = session.post(
+            f"{base}/json/2/loyalty.card/search_read",
+            json={"domain": [["code", "=", code]], "fields": ["points"]},
+            headers=admin,
+        )
+        if found.status_code != 200 or not found.json():
+            return found.status_code
+        card = found.json()[0]
+        return session.post(
+            f"{base}/json/2/loyalty.card/write",
+            json={"ids": [card["id"]], "vals": {"points": card["points"] - 1}},
+            headers=admin,
+        ).status_code
+
+    # Warm the workers (registry, assets of the routes) before measuring.
+    Load("warmup", 4, validate).run()
+    rows = {}
+    for name, call in (
+        ("floor", floor),
+        ("validate", validate),
+        ("redeem", redeem),
+        ("baseline", baseline),
+    ):
+        for clients in CLIENTS:
+            cell = call if name != "redeem" else partial(redeem, label=f"c{clients}")
+            load = Load(name, clients, cell).run()
+            rows[(name, clients)] = load
+            print(load.row(), flush=True)
+    contended = codes[:CONTENDED]
+    fight = Load("contended", 20, partial(redeem, pool=contended, label="fight")).run()
+    print(fight.row(), flush=True)
+    return {"rows": rows, "fight": fight, "accepted": accepted["redeem"]}
+
+
+INVARIANT_QUERIES = {
+    "spent above nominal": "SELECT count(*) FROM vms_voucher WHERE spent_amount > nominal_amount",
+    "spent differs from its chronology": """
+        SELECT count(*) FROM vms_voucher v
+         WHERE v.spent_amount <> COALESCE((
+               SELECT SUM(CASE t.type WHEN 'use' THEN t.amount ELSE -t.amount END)
+                 FROM vms_voucher_transaction t
+                WHERE t.voucher_id = v.id AND t.state = 'recorded'
+                  AND t.type IN ('use', 'reverse')), 0)""",
+    "confirmed redemption without exactly one using row": """
+        SELECT count(*) FROM vms_redemption r
+         WHERE r.state = 'confirmed' AND (
+               SELECT count(*) FROM vms_voucher_transaction t
+                WHERE t.id = r.use_transaction_id AND t.type = 'use') <> 1""",
+}
+
+
+def check_invariants(pg_port, accepted):
+    def scalar(sql):
+        out = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo", "-d", DB, "-tAc", sql],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout.strip())
+
+    checks = {name: scalar(sql) for name, sql in INVARIANT_QUERIES.items()}
+    uses = scalar(
+        "SELECT count(*) FROM vms_voucher_transaction WHERE type = 'use' AND channel = 'api'"
+    )
+    checks["clients told 'redeemed' minus using rows"] = abs(accepted - uses)
+    return sum(checks.values()), checks
+
+
+def report(results, violations, checks):
+    rows = results["rows"]
+    print()
+    print("invariant checks (0 = held):")
+    for name, count in checks.items():
+        print(f"  {name:55s} {count}")
+    redeem, floor, base = rows[("redeem", 20)], rows[("floor", 20)], rows[("baseline", 20)]
+    validate = rows[("validate", 20)]
+    r95, f95, b95, v95 = (percentile(x.latencies, 95) for x in (redeem, floor, base, validate))
+    # Every measured call must have succeeded, or the figures mean nothing.
+    errors = sum(n for load in rows.values() for code, n in load.statuses.items() if code != 200)
+    if errors:
+        print(f"WARNING: {errors} measured calls did not answer 200 (see the statuses above)")
+    print(
+        f"\nat 20 clients: redeem p95 {r95:.1f} ms = {r95 / f95:.2f}x the floor's (goal <= 1.5x); "
+        f"redeem {redeem.rps:.1f}/s = {redeem.rps / base.rps:.1f}x the baseline's (goal >= 10x)"
+    )
+    print(
+        f"RESULT redeem redeem_p95_ms_20={r95:.1f} floor_p95_ms_20={f95:.1f} "
+        f"baseline_p95_ms_20={b95:.1f} redeem_rps_20={redeem.rps:.1f} "
+        f"baseline_rps_20={base.rps:.1f} validate_p95_ms_20={v95:.1f} "
+        f"validate_rps_20={validate.rps:.1f} errors={errors} violations={violations}"
+    )
+
+
+if __name__ == "__main__":
+    main()
