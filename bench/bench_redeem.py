@@ -267,10 +267,10 @@ INVARIANT_QUERIES = {
     "spent differs from its chronology": """
         SELECT count(*) FROM vms_voucher v
          WHERE v.spent_amount <> COALESCE((
-               SELECT SUM(CASE t.type WHEN 'use' THEN t.amount ELSE -t.amount END)
+               SELECT SUM(CASE t.type WHEN 'reverse' THEN -t.amount ELSE t.amount END)
                  FROM vms_voucher_transaction t
                 WHERE t.voucher_id = v.id AND t.state = 'recorded'
-                  AND t.type IN ('use', 'reverse')), 0)""",
+                  AND t.type IN ('use', 'remainder', 'reverse')), 0)""",
     "confirmed redemption without exactly one using row": """
         SELECT count(*) FROM vms_redemption r
          WHERE r.state = 'confirmed' AND (

@@ -49,6 +49,10 @@ REDEMPTION = {
         "voucher_state": {"type": "string"},
         "balance": MONEY,
         "available": MONEY,
+        "remainder_code": {
+            "type": ["string", "null"],
+            "description": "The new voucher what was left was paid out as (campaign option).",
+        },
     },
 }
 VOUCHER = {

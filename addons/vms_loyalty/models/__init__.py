@@ -9,3 +9,4 @@ from . import vms_voucher_batch
 from . import vms_otp
 from . import vms_redemption
 from . import vms_voucher_redemption
+from . import vms_campaign_redemption

@@ -59,6 +59,11 @@ class VmsRedemption(models.Model):
     use_transaction_id = fields.Many2one(
         "vms.voucher.transaction", string="Using Row", readonly=True
     )
+    remainder_voucher_id = fields.Many2one(
+        "vms.voucher",
+        readonly=True,
+        help="The new voucher what was left was paid out as (campaign option).",
+    )
 
     _hold_key_unique = models.Constraint(
         "UNIQUE(hold_key)", "This idempotency key was already used for another hold."
@@ -90,6 +95,7 @@ class VmsRedemption(models.Model):
             "voucher_state": voucher.state,
             "balance": currency.round(voucher.balance),
             "available": currency.round(voucher.balance - voucher._vms_held_amount()),
+            "remainder_code": self.remainder_voucher_id.code or None,
         }
 
     # ------------------------------------------------------------------
@@ -279,6 +285,15 @@ class VmsRedemption(models.Model):
             channel=self.channel,
             card=self.card_id,
         )
+        remainder = self.env["vms.voucher"]
+        if (
+            voucher.campaign_id.remainder_as_voucher
+            and voucher.value_type == "nominal"
+            and voucher.currency_id.compare_amounts(voucher.balance, 0) > 0
+        ):
+            remainder = voucher._vms_pay_out_remainder(
+                f"{idempotency_key}:remainder", bill_ref=self.order_ref, channel=self.channel
+            )
         self.sudo().write(
             {
                 "state": "confirmed",
@@ -286,6 +301,7 @@ class VmsRedemption(models.Model):
                 "confirmed_at": fields.Datetime.now(),
                 "use_transaction_id": row.id,
                 "otp_id": otp.id if otp else False,
+                "remainder_voucher_id": remainder.id,
             }
         )
         return self

@@ -36,6 +36,7 @@ TRANSITIONS = {
     "unblock": ("blocked",),
     "change_validity": ("generated", "handed_over", "active", "blocked"),
     "use": ("active",),
+    "remainder": ("active",),
     "reverse": ("active", "used"),
 }
 
@@ -379,14 +380,21 @@ class VmsVoucher(models.Model):
         self._vms_check_holder_limit()
 
     def _vms_check_holder_limit(self):
-        """At most ``max_vouchers_per_holder`` vouchers of a campaign per holder."""
-        pairs = {(v.campaign_id, v.partner_id) for v in self if v.partner_id}
+        """At most ``max_vouchers_per_holder`` vouchers of a campaign per holder.
+
+        A remainder voucher (one with a parent) carries on a voucher already
+        issued, so it is not counted."""
+        pairs = {(v.campaign_id, v.partner_id) for v in self if v.partner_id and not v.parent_id}
         for campaign, partner in pairs:
             limit = campaign.max_vouchers_per_holder
             if not limit:
                 continue
             count = self.sudo().search_count(
-                [("campaign_id", "=", campaign.id), ("partner_id", "=", partner.id)]
+                [
+                    ("campaign_id", "=", campaign.id),
+                    ("partner_id", "=", partner.id),
+                    ("parent_id", "=", False),
+                ]
             )
             if count > limit:
                 raise ValidationError(
@@ -988,7 +996,7 @@ class VmsVoucher(models.Model):
                 state, before_block = before_block, None
             elif row.type == "change_validity":
                 valid_from, valid_to = row.valid_from, row.valid_to
-            elif row.type == "use":
+            elif row.type in ("use", "remainder"):
                 if self.value_type == "nominal":
                     spent += row.amount
                     state = "used" if self.currency_id.is_zero(nominal - spent) else "active"

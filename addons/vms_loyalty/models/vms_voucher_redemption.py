@@ -88,6 +88,43 @@ class VmsVoucher(models.Model):
             [("id", "child_of", self.discount_category_id.id)]
         )
 
+    def _vms_pay_out_remainder(self, idempotency_key, **row_values):
+        """Move what is left of this voucher to a new one (its child), and use
+        this one up with a "remainder" row. Returns the new voucher."""
+        self.ensure_one()
+        remaining = self.balance
+        child = (
+            self.env["vms.voucher"]
+            .sudo()
+            .with_context(tracking_disable=True)
+            .create(
+                {
+                    "campaign_id": self.campaign_id.id,
+                    "company_id": self.company_id.id,
+                    "voucher_type": self.voucher_type,
+                    "nominal_amount": remaining,
+                    "partner_id": self.partner_id.id,
+                    "card_id": self.card_id.id,
+                    "card_bound": self.card_bound,
+                    "bonus_points_accrue": self.bonus_points_accrue,
+                    "valid_from": self.valid_from,
+                    "valid_to": self.valid_to,
+                    "template_id": self.template_id.id,
+                    "parent_id": self.id,
+                    "state": "active",
+                }
+            )
+        )
+        self.with_context(tracking_disable=True)._vms_transition(
+            "remainder",
+            {"spent_amount": self.nominal_amount, "state": "used"},
+            amount=remaining,
+            idempotency_key=idempotency_key,
+            reason=_("paid out as voucher %s", child.code),
+            **row_values,
+        )
+        return child
+
     def action_view_redemptions(self):
         self.ensure_one()
         return {

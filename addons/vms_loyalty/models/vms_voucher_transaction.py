@@ -9,6 +9,7 @@ TRANSACTION_TYPES = [
     ("unblock", "Unblocking"),
     ("change_validity", "Changing Validity"),
     ("use", "Using"),
+    ("remainder", "Paying Out the Remainder"),
     ("reverse", "Reversing"),
     ("group_block", "Group Blocking"),
 ]

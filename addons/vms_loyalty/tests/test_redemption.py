@@ -180,6 +180,31 @@ class TestRedemption(RedemptionCase):
                 )
                 self.assertEqual(error.code, reason, error.args[0])
 
+    def test_remainder_paid_out_as_a_new_voucher(self):
+        self.campaign.remainder_as_voucher = True
+        voucher = self.new_voucher(state="active", nominal_amount=50.0, partner_id=self.partner.id)
+        hold = self.hold(voucher, 20.0, "hold-key-0001")._vms_confirm("confirm-key-0001")
+        child = hold.remainder_voucher_id
+        self.assertEqual((voucher.state, voucher.spent_amount, voucher.balance), ("used", 50, 0))
+        self.assertEqual(
+            (child.state, child.nominal_amount, child.parent_id, child.partner_id),
+            ("active", 30.0, voucher, self.partner),
+        )
+        self.assertNotEqual(child.code, voucher.code)
+        self.assertEqual(hold._vms_result()["remainder_code"], child.code)
+        remainder_row = self.rows(voucher, "remainder")
+        self.assertEqual((remainder_row.amount, remainder_row.bill_ref), (30.0, "POS/0001"))
+        self.assertIn(child.code, remainder_row.reason)
+        self.assert_replay(voucher)
+        self.assert_replay(child)
+        # A retried confirmation pays nothing out twice.
+        hold._vms_confirm("confirm-key-0001")
+        self.assertEqual(len(voucher.child_ids), 1)
+        # Spending the whole balance leaves nothing to pay out.
+        whole = self.new_voucher(state="active", nominal_amount=10.0)
+        done = self.hold(whole, 10.0, "hold-key-0002", order_ref="POS/0002")
+        self.assertFalse(done._vms_confirm("confirm-key-0002").remainder_voucher_id)
+
     def test_campaign_window_store_scope_and_holder(self):
         voucher = self.new_voucher(state="active", partner_id=self.partner.id)
         error = refusal(self.hold, voucher, 5.0, "key-holder-01", partner=self.partner_2)
