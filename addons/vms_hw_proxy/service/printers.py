@@ -9,6 +9,7 @@ import logging
 import select
 import socket
 
+from escpos.constants import RT_STATUS_ONLINE
 from escpos.exceptions import DeviceNotFoundError
 
 _logger = logging.getLogger(__name__)
@@ -44,9 +45,10 @@ def describe(spec):
     return f"{spec.name} ({spec.kind}://{spec.path})"
 
 
-# DLE EOT 1, "transmit printer status", a real-time command. python-escpos'
-# query_status() sleeps a full second before reading, too slow to run per job.
-STATUS_REQUEST = b"\x10\x04\x01"
+# DLE EOT 1, "transmit printer status", a real-time command, sent ourselves:
+# python-escpos' query_status() sleeps a full second before reading, too slow
+# to run per job.
+STATUS_REQUEST = RT_STATUS_ONLINE
 
 
 class PrinterConnection:

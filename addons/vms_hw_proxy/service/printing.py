@@ -31,6 +31,7 @@ MAX_RECEIPT_PIXELS = 4096 * 20000
 # Greyscale level below which a pixel prints black. A hard threshold keeps QR
 # modules and barcodes crisp, where dithering would speckle their edges.
 THRESHOLD = 160
+THRESHOLD_TABLE = [0 if level < THRESHOLD else 255 for level in range(256)]
 # GS v 0 slice height: small enough for every printer's raster buffer.
 FRAGMENT_HEIGHT = 256
 # Cash drawer pulse on connector pin 2, the pin drawers are wired to.
@@ -81,8 +82,7 @@ def to_printable(image, width):
     if grey.width > width:
         height = max(1, round(grey.height * width / grey.width))
         grey = grey.resize((width, height), Image.LANCZOS)
-    table = [0 if level < THRESHOLD else 255 for level in range(256)]
-    return grey.point(table, "1")
+    return grey.point(THRESHOLD_TABLE, "1")
 
 
 def _renderer(width):

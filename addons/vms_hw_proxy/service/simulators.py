@@ -266,24 +266,12 @@ class SimulatedPrinter:
 
     def wait_for(self, count, timeout=10.0):
         """Wait until ``count`` receipts were printed; True if they were."""
-        deadline = time.monotonic() + timeout
         with self._cond:
-            while self.printed < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+            return self._cond.wait_for(lambda: self.printed >= count, timeout)
 
     def wait_for_kicks(self, count, timeout=10.0):
-        deadline = time.monotonic() + timeout
         with self._cond:
-            while len(self.drawer_kicks) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+            return self._cond.wait_for(lambda: len(self.drawer_kicks) >= count, timeout)
 
     def _serve(self):
         while not self._stopping.is_set():
