@@ -30,6 +30,7 @@ ODOO_HOME = Path(os.environ.get("ODOO_HOME", Path.home() / ".cache" / "odoo-19.0
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ODOO_HOME))
 
+import odoocmd  # noqa: E402  (scripts/, shared with the tests)
 import pgcluster  # noqa: E402  (scripts/, shared with make run and the tests)
 
 OURS = 100_000
@@ -47,21 +48,16 @@ def say(message):
 
 def install(port, data_dir):
     """Create the database with our addon and Odoo's loyalty, without demo data."""
-    cmd = [
-        sys.executable,
-        str(ODOO_HOME / "odoo-bin"),
-        f"--addons-path={ODOO_HOME / 'addons'},{ROOT / 'addons'}",
-        "--db_host=127.0.0.1",
-        f"--db_port={port}",
-        "--db_user=odoo",
-        f"--database={DB}",
-        f"--data-dir={data_dir}",
+    cmd = odoocmd.odoo_command(
+        port,
+        DB,
+        data_dir,
         "--init=vms_loyalty,loyalty",
         "--stop-after-init",
         "--log-level=warn",
         "--max-cron-threads=0",
         f"--http-port={pgcluster.free_port()}",
-    ]
+    )
     subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 

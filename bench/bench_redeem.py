@@ -32,9 +32,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+import odoocmd  # noqa: E402
 import pgcluster  # noqa: E402
 
-ODOO_HOME = Path(os.environ.get("ODOO_HOME", Path.home() / ".cache" / "odoo-19.0"))
+ODOO_HOME = odoocmd.odoo_home()
 CLIENTS = (1, 8, 20)
 SECONDS = float(os.environ.get("VMS_BENCH_SECONDS", "8"))
 VOUCHERS = 4000
@@ -74,20 +75,16 @@ print("BENCH_SETUP " + json.dumps({
 """
 
 
-def odoo_cmd(port, data_dir, *extra):
-    return [
-        sys.executable,
-        str(ODOO_HOME / "odoo-bin"),
-        f"--addons-path={ODOO_HOME / 'addons'},{ROOT / 'addons'}",
-        "--db_host=127.0.0.1",
-        f"--db_port={port}",
-        "--db_user=odoo",
-        f"--database={DB}",
-        f"--data-dir={data_dir}",
+def odoo_cmd(port, data_dir, *extra, subcommand=None):
+    return odoocmd.odoo_command(
+        port,
+        DB,
+        data_dir,
         "--no-database-list",
         "--log-level=warn",
         *extra,
-    ]
+        subcommand=subcommand,
+    )
 
 
 def percentile(values, pct):
@@ -158,7 +155,7 @@ def main():
         )
         print("creating vouchers, cards, users and API keys ...", flush=True)
         setup = subprocess.run(
-            [*odoo_cmd(pg_port, data_dir)[:2], "shell", *odoo_cmd(pg_port, data_dir)[2:]],
+            odoo_cmd(pg_port, data_dir, subcommand="shell"),
             input=SETUP.replace("VOUCHERS", str(VOUCHERS)),
             capture_output=True,
             text=True,

@@ -14,11 +14,9 @@ ADDONS = ("vms_loyalty", "vms_pos", "vms_hw_proxy")
 ODOO_LAYER_KEY = pytest.StashKey[str]()
 
 sys.path.insert(0, str(ROOT / "scripts"))
+import odoocmd  # noqa: E402  (lives in scripts/, shared with the benchmarks)
 import pgcluster  # noqa: E402  (lives in scripts/, shared with make run)
-
-
-def odoo_home():
-    return Path(os.environ.get("ODOO_HOME", Path.home() / ".cache" / "odoo-19.0"))
+from odoocmd import odoo_home  # noqa: E402
 
 
 def odoo_present():
@@ -27,22 +25,16 @@ def odoo_present():
 
 
 def odoo_command(port, database, data_dir, http_port, extra=()):
-    home = odoo_home()
-    return [
-        sys.executable,
-        str(home / "odoo-bin"),
-        f"--addons-path={home / 'addons'},{ROOT / 'addons'}",
-        "--db_host=127.0.0.1",
-        f"--db_port={port}",
-        "--db_user=odoo",
-        f"--database={database}",
-        f"--data-dir={data_dir}",
+    return odoocmd.odoo_command(
+        port,
+        database,
+        data_dir,
         f"--http-port={http_port}",
         "--http-interface=127.0.0.1",
         "--max-cron-threads=0",
         "--no-database-list",
         *extra,
-    ]
+    )
 
 
 def run_odoo_tests(log_path, test_tags=None, timeout=3600):

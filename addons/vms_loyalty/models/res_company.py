@@ -121,33 +121,24 @@ class ResCompany(models.Model):
     @api.constrains("vms_otp_ttl_seconds", "vms_otp_max_attempts", "vms_hold_ttl_seconds")
     def _check_vms_otp_policy(self):
         for company in self:
-            if not 10 <= company.vms_hold_ttl_seconds <= 86400:
-                raise ValidationError(
-                    _(
-                        "The hold time of %(company)s must be between 10 seconds and one day, "
-                        "not %(seconds)s.",
-                        company=company.name,
-                        seconds=company.vms_hold_ttl_seconds,
+            ranges = [
+                ("vms_hold_ttl_seconds", 10, 86400, _("hold time in seconds")),
+                ("vms_otp_ttl_seconds", 60, 3600, _("OTP validity in seconds")),
+                ("vms_otp_max_attempts", 1, 10, _("number of OTP attempts")),
+            ]
+            for field_name, low, high, setting in ranges:
+                if not low <= company[field_name] <= high:
+                    raise ValidationError(
+                        _(
+                            "The %(setting)s of %(company)s must be between %(low)s and "
+                            "%(high)s, not %(value)s.",
+                            setting=setting,
+                            company=company.name,
+                            low=low,
+                            high=high,
+                            value=company[field_name],
+                        )
                     )
-                )
-            if not 60 <= company.vms_otp_ttl_seconds <= 3600:
-                raise ValidationError(
-                    _(
-                        "The OTP validity of %(company)s must be between 60 and 3600 seconds, "
-                        "not %(seconds)s.",
-                        company=company.name,
-                        seconds=company.vms_otp_ttl_seconds,
-                    )
-                )
-            if not 1 <= company.vms_otp_max_attempts <= 10:
-                raise ValidationError(
-                    _(
-                        "The number of OTP attempts of %(company)s must be between 1 and 10, "
-                        "not %(attempts)s.",
-                        company=company.name,
-                        attempts=company.vms_otp_max_attempts,
-                    )
-                )
 
     @api.constrains(
         "vms_otp_min_amount",
@@ -157,34 +148,18 @@ class ResCompany(models.Model):
     )
     def _check_vms_limits(self):
         for company in self:
-            if company.vms_otp_min_amount < 0:
-                raise ValidationError(
-                    _(
-                        "The minimum value of OTP-based redemption of %(company)s cannot be "
-                        "negative.",
-                        company=company.name,
+            limits = [
+                ("vms_otp_min_amount", _("minimum value of OTP-based redemption")),
+                ("vms_offline_max_amount", _("offline redemption limit")),
+                ("vms_max_vouchers_per_bill", _("maximum number of vouchers printed per bill")),
+                ("vms_max_vouchers_per_holder", _("maximum number of vouchers per card holder")),
+            ]
+            for field_name, setting in limits:
+                if company[field_name] < 0:
+                    raise ValidationError(
+                        _(
+                            "The %(setting)s of %(company)s cannot be negative.",
+                            setting=setting,
+                            company=company.name,
+                        )
                     )
-                )
-            if company.vms_offline_max_amount < 0:
-                raise ValidationError(
-                    _(
-                        "The offline redemption limit of %(company)s cannot be negative.",
-                        company=company.name,
-                    )
-                )
-            if company.vms_max_vouchers_per_bill < 0:
-                raise ValidationError(
-                    _(
-                        "The maximum number of vouchers printed per bill of %(company)s "
-                        "cannot be negative.",
-                        company=company.name,
-                    )
-                )
-            if company.vms_max_vouchers_per_holder < 0:
-                raise ValidationError(
-                    _(
-                        "The maximum number of vouchers per card holder of %(company)s "
-                        "cannot be negative.",
-                        company=company.name,
-                    )
-                )

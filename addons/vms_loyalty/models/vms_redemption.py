@@ -159,16 +159,7 @@ class VmsRedemption(models.Model):
             raise VmsNotFound(
                 "voucher_not_found", _("No voucher with code %(code)s.", code=voucher.code)
             )
-        if currency and currency != voucher.currency_id:
-            raise VmsError(
-                "wrong_currency",
-                _(
-                    "Voucher %(code)s is in %(currency)s, not %(other)s.",
-                    code=voucher.code,
-                    currency=voucher.currency_id.name,
-                    other=currency.name,
-                ),
-            )
+        voucher._vms_check_currency(currency)
         campaign = voucher.campaign_id
         if campaign.store_ids and store not in campaign.store_ids:
             raise VmsError(
@@ -202,35 +193,25 @@ class VmsRedemption(models.Model):
         idempotency_key,
         channel,
         ttl_seconds=None,
-        card=None,
-        partner=None,
-        lines=None,
-        bill_amount=None,
-        currency=None,
         voucher=None,
+        **sale,
     ):
-        """Reserve ``amount`` of a voucher for ``order_ref``; returns the hold."""
+        """Reserve ``amount`` of a voucher for ``order_ref``; returns the hold.
+
+        ``sale`` is what :meth:`_vms_validate` checks the voucher against
+        (currency, card, partner, lines, bill_amount)."""
         self._vms_require_key(idempotency_key)
         if not order_ref:
             raise VmsError("order_ref_required", _("A hold is made for an order reference."))
         previous = self._vms_by_key("hold_key", idempotency_key)
         if previous:
-            return previous._vms_same_request(code, amount, order_ref)
+            return previous._vms_same_request(code, order_ref)
         voucher = voucher or self._vms_find(code)
         # Lock the voucher and touch it: a concurrent hold that read the holds
         # before this one commits then fails to lock and is retried with fresh data.
         voucher._vms_lock()
         voucher._vms_touch()
-        voucher, eligible = self._vms_validate(
-            code,
-            amount,
-            currency=currency,
-            card=card,
-            partner=partner,
-            lines=lines,
-            bill_amount=bill_amount,
-            voucher=voucher,
-        )
+        voucher, eligible = self._vms_validate(code, amount, voucher=voucher, **sale)
         ttl = ttl_seconds or voucher.company_id.vms_hold_ttl_seconds
         if not 1 <= ttl <= 86400:
             raise VmsError("invalid_ttl", _("A hold lasts between 1 second and one day."))
@@ -244,7 +225,7 @@ class VmsRedemption(models.Model):
             "expires_at": fields.Datetime.now() + timedelta(seconds=ttl),
             "hold_key": idempotency_key,
             "user_id": self.env.uid,
-            "card_id": card.id if card else False,
+            "card_id": sale["card"].id if sale.get("card") else False,
         }
         return self._vms_insert_once(values)
 
@@ -481,7 +462,7 @@ class VmsRedemption(models.Model):
     def _vms_by_key(self, field, key):
         return self.sudo().search([(field, "=", key)], limit=1)
 
-    def _vms_same_request(self, code, amount, order_ref):
+    def _vms_same_request(self, code, order_ref):
         """A retry must repeat the first request; anything else is a client bug."""
         voucher = self.voucher_id
         if order_ref != self.order_ref or (code and voucher != self._vms_find(code)):

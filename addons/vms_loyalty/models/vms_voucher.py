@@ -27,7 +27,7 @@ VOUCHER_TYPES = [
     ("gift", "Gift"),
 ]
 
-# operation -> states it may start from. The resulting state is in _vms_target_state.
+# operation -> states it may start from.
 TRANSITIONS = {
     "hand_over": ("generated",),
     "activate": ("generated", "handed_over"),
@@ -245,7 +245,7 @@ class VmsVoucher(models.Model):
         for voucher in self:
             voucher.barcode_payload = voucher.barcode or voucher.code
 
-    @api.depends("code", "barcode")
+    @api.depends("code")
     def _compute_qr_payload(self):
         for voucher in self:
             voucher.qr_payload = voucher.code
@@ -615,11 +615,13 @@ class VmsVoucher(models.Model):
 
     def _vms_check_transition(self, operation):
         allowed = TRANSITIONS[operation]
-        operation_label = dict(
-            self.env["vms.voucher.transaction"]._fields["type"]._description_selection(self.env)
-        )[operation]
         for voucher in self:
             if voucher.state not in allowed:
+                operation_label = dict(
+                    self.env["vms.voucher.transaction"]
+                    ._fields["type"]
+                    ._description_selection(self.env)
+                )[operation]
                 raise VmsError(
                     "invalid_transition",
                     _(
@@ -676,8 +678,7 @@ class VmsVoucher(models.Model):
             if card:
                 holder["card_id"] = card.id
             self.check_access("read")
-            self.sudo().write(holder)
-            self._vms_check_holder_limit()
+            self.sudo().write(holder)  # the holder limit is checked by its constraint
         self._vms_transition("hand_over", values, channel="backoffice")
         return True
 
@@ -758,7 +759,6 @@ class VmsVoucher(models.Model):
         valid_to = fields.Date.to_date(valid_to) or False
         if valid_from and valid_to and valid_from > valid_to:
             raise UserError(_("A voucher cannot stop being valid before it starts."))
-        self._vms_check_transition("change_validity")
         self._vms_transition(
             "change_validity",
             {"valid_from": valid_from, "valid_to": valid_to},
@@ -874,6 +874,20 @@ class VmsVoucher(models.Model):
                 ),
             )
 
+    def _vms_check_currency(self, currency):
+        """Refuse paying in another currency than the voucher's (none given: fine)."""
+        self.ensure_one()
+        if currency and currency != self.currency_id:
+            raise VmsError(
+                "wrong_currency",
+                _(
+                    "Voucher %(code)s is in %(currency)s, not %(other)s.",
+                    code=self.code,
+                    currency=self.currency_id.name,
+                    other=currency.name,
+                ),
+            )
+
     def _vms_spend(self, amount, idempotency_key=None, currency=None, **row_values):
         """The one place a voucher is spent. Returns the "use" chronology row.
 
@@ -899,16 +913,7 @@ class VmsVoucher(models.Model):
                     )
                 return previous
         self._vms_check_amount(amount, _("amount"))
-        if currency and currency != self.currency_id:
-            raise VmsError(
-                "wrong_currency",
-                _(
-                    "Voucher %(code)s is in %(currency)s, not %(other)s.",
-                    code=self.code,
-                    currency=self.currency_id.name,
-                    other=currency.name,
-                ),
-            )
+        self._vms_check_currency(currency)
         self._vms_lock()
         self._vms_check_spendable(
             amount,

@@ -189,7 +189,7 @@ class VmsVoucherBatch(models.Model):
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     voucher_ids = fields.One2many("vms.voucher", "batch_id", readonly=True)
 
-    @api.depends("campaign_id", "quantity", "create_date")
+    @api.depends("campaign_id", "quantity")
     def _compute_name(self):
         for batch in self:
             batch.name = _(

@@ -33,7 +33,6 @@ class CodeError(ValueError):
 
 # Luhn mod N: from the right, every other value is doubled and its "digits"
 # in base N summed. Precomputed per character, both ways.
-_PLAIN = {char: pos for pos, char in enumerate(ALPHABET)}
 _DOUBLED = {char: (2 * pos) // _BASE + (2 * pos) % _BASE for pos, char in enumerate(ALPHABET)}
 # One random byte -> one character (32 divides 256: no bias).
 _BYTE_TO_CHAR = bytes.maketrans(
@@ -44,7 +43,7 @@ _BYTE_TO_CHAR = bytes.maketrans(
 def luhn_mod_n_check(body):
     """Luhn mod N check character over ``body`` (characters of ALPHABET)."""
     total = sum(_DOUBLED[char] for char in body[::-1][::2]) + sum(
-        _PLAIN[char] for char in body[::-1][1::2]
+        _INDEX[char] for char in body[::-1][1::2]
     )
     return ALPHABET[(_BASE - total % _BASE) % _BASE]
 
