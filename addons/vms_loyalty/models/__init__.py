@@ -10,3 +10,4 @@ from . import vms_otp
 from . import vms_redemption
 from . import vms_voucher_redemption
 from . import vms_campaign_redemption
+from . import vms_redemption_express

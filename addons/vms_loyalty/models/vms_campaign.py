@@ -11,6 +11,34 @@ CAMPAIGN_KINDS = [
     ("gift_campaign", "Gift Campaign (Issuing and Spending Groups)"),
 ]
 
+WEEKDAY_FIELDS = (
+    "weekday_mon",
+    "weekday_tue",
+    "weekday_wed",
+    "weekday_thu",
+    "weekday_fri",
+    "weekday_sat",
+    "weekday_sun",
+)
+
+
+def campaign_open_at(campaign, when):
+    """Whether ``campaign`` accepts vouchers at local time ``when``.
+
+    ``campaign`` is a record or any object with its fields as attributes (the
+    redemption express lane reads them with the voucher row in one query).
+    """
+    day = when.date()
+    hour = when.hour + when.minute / 60.0
+    return bool(
+        campaign.state == "running"
+        and (not campaign.date_start or campaign.date_start <= day)
+        and (not campaign.date_end or day <= campaign.date_end)
+        and getattr(campaign, WEEKDAY_FIELDS[when.weekday()])
+        and campaign.hour_start <= hour < campaign.hour_end
+    )
+
+
 # Which voucher type a campaign kind issues by default (seed: the four types).
 KIND_VOUCHER_TYPE = {
     "advance": "marketing",
@@ -234,24 +262,7 @@ class VmsCampaign(models.Model):
         """Whether the campaign accepts vouchers at ``when`` (date, weekday, hour)."""
         self.ensure_one()
         when = when or fields.Datetime.context_timestamp(self, fields.Datetime.now())
-        day = when.date()
-        weekday_flags = [
-            self.weekday_mon,
-            self.weekday_tue,
-            self.weekday_wed,
-            self.weekday_thu,
-            self.weekday_fri,
-            self.weekday_sat,
-            self.weekday_sun,
-        ]
-        hour = when.hour + when.minute / 60.0
-        return (
-            self.state == "running"
-            and (not self.date_start or self.date_start <= day)
-            and (not self.date_end or day <= self.date_end)
-            and weekday_flags[when.weekday()]
-            and self.hour_start <= hour < self.hour_end
-        )
+        return campaign_open_at(self, when)
 
     # Actions -----------------------------------------------------------------
 

@@ -11,3 +11,4 @@ from . import test_tours
 from . import test_redemption
 from . import test_redemption_concurrency
 from . import test_api
+from . import test_redemption_express

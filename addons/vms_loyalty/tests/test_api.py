@@ -221,9 +221,11 @@ class TestVoucherApi(MockSMS):
             ({**base, "amount": 5, "code": "VMS-WRONG-CHECK"}, 422, "invalid_code"),
             ({**base, "amount": 500}, 409, "insufficient_balance"),
         ]
-        for body, status, code in cases:
-            with self.subTest(body=body):
-                self.assertRefused(self.call("/redemptions", body), status, code)
+        # /redeem of a plain voucher takes the engine's express lane: same refusals.
+        for route in ("/redemptions", "/redeem"):
+            for body, status, code in cases:
+                with self.subTest(route=route, body=body):
+                    self.assertRefused(self.call(route, body), status, code)
         self.assertRefused(self.call("/redemptions", raw="{not json"), 400, "invalid_json")
         self.assertRefused(self.call("/redemptions", raw="[1, 2]"), 400, "invalid_json")
         self.assertRefused(

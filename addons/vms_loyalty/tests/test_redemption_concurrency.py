@@ -18,7 +18,10 @@ THREADS = 8
 class TestConcurrentRedemption(TransactionCase):
     """Seed 004 on real PostgreSQL: tills, a web shop and vending machines hit
     one voucher at the same moment, each on its own database connection, with
-    Odoo's own retry of serialization failures (as for an HTTP request)."""
+    Odoo's own retry of serialization failures (as for an HTTP request).
+    The plain vouchers here take the engine's express lane."""
+
+    EXPRESS = True
 
     def setUp(self):
         super().setUp()
@@ -110,6 +113,7 @@ class TestConcurrentRedemption(TransactionCase):
                     order_ref=f"TILL-{index}/0001",
                     idempotency_key=f"race-{self.run_id}-{index}",
                     channel="pos",
+                    express=self.EXPRESS,
                 )
                 ._vms_result()
             )
@@ -136,6 +140,7 @@ class TestConcurrentRedemption(TransactionCase):
                     order_ref="VENDING-7/0042",
                     idempotency_key=f"vending-7-retry-{self.run_id}",
                     channel="api",
+                    express=self.EXPRESS,
                 )
                 ._vms_result()
             )
@@ -147,3 +152,11 @@ class TestConcurrentRedemption(TransactionCase):
         spent, state, uses, replay = self._voucher_state()
         self.assertEqual((spent, state, uses), (15.0, "active", 1))
         self.assertEqual(replay["balance"], 25.0)
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentRedemptionFullEngine(TestConcurrentRedemption):
+    """The same races through the full engine (hold, then confirm)."""
+
+    EXPRESS = False
+    allow_inherited_tests_method = True  # Odoo's loader runs a class's own tests only
