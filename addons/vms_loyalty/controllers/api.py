@@ -6,19 +6,14 @@ Authenticated by ``Authorization: Bearer <Odoo API key>`` of a user in the
 nothing: the request's transaction is rolled back before answering.
 """
 
-import hashlib
 import json
 import re
-import time
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from odoo import _, http
-from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
-from odoo.tools import lru
-
-from odoo.addons.base.models.res_users import INDEX_SIZE
 
 from ..exceptions import VmsError, VmsNotFound
 from ..models.vms_redemption_express import AMOUNT_RE
@@ -29,12 +24,6 @@ MAX_BODY = 256 * 1024
 # The fields of a /redeem body the engine's express lane can take.
 EXPRESS_PAYLOAD = {"code", "amount", "order_ref", "idempotency_key"}
 MONEY_KEYS = ("amount", "reversed_amount", "balance", "available")
-# API keys this worker verified lately: sha256(key) -> (uid, key index, until).
-# Odoo checks a key with pbkdf2 (about 8 ms of CPU); a vending machine sends the
-# same key many times a minute. A hit still looks the key's row up, so revoking
-# a key, disabling its user or reaching its expiry takes effect on the next call.
-VERIFIED_KEYS = lru.LRU(512)
-VERIFIED_TTL = 300
 
 
 class ApiError(VmsError):
@@ -246,7 +235,7 @@ class VmsApi(http.Controller):
                 _("Send an Odoo API key as 'Authorization: Bearer <key>'."),
                 http_status=401,
             )
-        uid = self._api_key_user(match.group(1))
+        uid = request.env["res.users.apikeys"]._vms_api_user(match.group(1))
         if not uid:
             raise ApiError(
                 "unauthorized", _("This API key is unknown or revoked."), http_status=401
@@ -263,33 +252,6 @@ class VmsApi(http.Controller):
                 _("%(user)s is not a VMS Channel user.", user=user.name),
                 http_status=403,
             )
-
-    @staticmethod
-    def _api_key_user(key):
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        cached = VERIFIED_KEYS.get(digest)
-        if cached and cached[2] > time.monotonic():
-            request.env.cr.execute(
-                """
-                SELECT 1 FROM res_users_apikeys k JOIN res_users u ON u.id = k.user_id
-                 WHERE k.index = %s AND k.user_id = %s AND u.active
-                   AND (k.scope IS NULL OR k.scope = 'rpc')
-                   AND (k.expiration_date IS NULL
-                        OR k.expiration_date > now() at time zone 'utc')
-                """,
-                [cached[1], cached[0]],
-            )
-            if request.env.cr.fetchone():
-                return cached[0]
-            VERIFIED_KEYS.pop(digest, None)
-        try:
-            uid = request.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key)
-        except AccessDenied:
-            return None
-        if uid:
-            until = time.monotonic() + VERIFIED_TTL
-            VERIFIED_KEYS[digest] = (uid, key[:INDEX_SIZE], until)
-        return uid
 
     def _payload(self):
         length = request.httprequest.content_length or 0

@@ -1,5 +1,8 @@
 import json
+import time
+from datetime import timedelta
 
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.sms.tests.common import MockSMS
@@ -202,6 +205,24 @@ class TestVoucherApi(MockSMS):
             [("user_id", "=", self.machine.id), ("name", "=", "test")]
         )._remove()
         self.assertRefused(self.call("/vouchers/validate", body, key=key), 401, "unauthorized")
+
+    def test_archived_user_and_expired_key_stop_at_once(self):
+        """A verified key is cached (pbkdf2 is slow); what ends it still counts."""
+        voucher = self.voucher()
+        body = {"code": voucher.code, "amount": 1}
+        expires_at = fields.Datetime.now() + timedelta(seconds=3)
+        short = (
+            self.env["res.users.apikeys"]
+            .with_user(self.machine)
+            .sudo()
+            ._generate(None, "short", expires_at)
+        )
+        self.assertEqual(self.call("/vouchers/validate", body, key=short)[0], 200)
+        self.assertEqual(self.call("/vouchers/validate", body)[0], 200)
+        time.sleep(4)
+        self.assertRefused(self.call("/vouchers/validate", body, key=short), 401, "unauthorized")
+        self.machine.active = False
+        self.assertRefused(self.call("/vouchers/validate", body), 401, "unauthorized")
 
     def test_bad_input_is_a_clear_4xx_and_changes_nothing(self):
         voucher = self.voucher(50.0)
