@@ -1,4 +1,5 @@
 from . import res_company
+from . import res_currency
 from . import res_users_apikeys
 from . import res_config_settings
 from . import vms_campaign

@@ -163,3 +163,14 @@ class ResCompany(models.Model):
                             company=company.name,
                         )
                     )
+
+    def cache_invalidation_fields(self):
+        # The redemption express lane caches these terms of a company.
+        return super().cache_invalidation_fields() | {
+            "currency_id",
+            "vms_code_prefix",
+            "vms_code_length",
+            "vms_hold_ttl_seconds",
+            "vms_otp_mandatory",
+            "vms_otp_min_amount",
+        }

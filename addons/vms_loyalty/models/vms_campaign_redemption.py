@@ -10,3 +10,9 @@ class VmsCampaign(models.Model):
         "becomes a new voucher (linked to it as its parent) and the old one is used up. "
         "Handy where a voucher must be handed back whole, as on a printed receipt.",
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        # The redemption express lane caches what it checks of a campaign.
+        self.env.registry.clear_cache()
+        return result

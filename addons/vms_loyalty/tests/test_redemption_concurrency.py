@@ -59,20 +59,20 @@ class TestConcurrentRedemption(TransactionCase):
             cr.execute("DELETE FROM vms_voucher WHERE id = ANY(%s)", [self.voucher_ids])
             cr.execute("DELETE FROM vms_campaign WHERE id = %s", [self.campaign_id])
 
-    def _env(self, cr):
+    def _env(self, cr, uid=SUPERUSER_ID):
         # Hand the cursor our registry: a lookup by name would wait for the
         # registry lock the test runner holds.
         cr.transaction = Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        return api.Environment(cr, uid, {"tracking_disable": True})
 
-    def _race(self, make_call):
+    def _race(self, make_call, uid=SUPERUSER_ID):
         """Run ``make_call(env, index)`` in THREADS threads released together."""
         barrier = threading.Barrier(THREADS)
         outcomes = [None] * THREADS
 
         def worker(index):
             with self.registry.cursor() as cr:
-                env = self._env(cr)
+                env = self._env(cr, uid)
                 barrier.wait(timeout=60)
                 try:
                     result = retrying(partial(make_call, env, index), env)
@@ -152,6 +152,38 @@ class TestConcurrentRedemption(TransactionCase):
         spent, state, uses, replay = self._voucher_state()
         self.assertEqual((spent, state, uses), (15.0, "active", 1))
         self.assertEqual(replay["balance"], 25.0)
+
+    def test_both_lanes_race_for_one_balance(self):
+        """Tills on the full engine (hold, then confirm) and vending machines on
+        the express lane share a balance of four sales, as a store operator
+        (record rules and groups apply): four win, whatever the lane."""
+        code = self._new_voucher(40.0)
+        operator = self.env.ref("base.user_admin").id
+
+        def redeem(env, index):
+            return (
+                env["vms.redemption"]
+                ._vms_redeem(
+                    code,
+                    10.0,
+                    order_ref=f"MIXED-{index}/0001",
+                    idempotency_key=f"mixed-{self.run_id}-{index}",
+                    channel="api" if index % 2 else "pos",
+                    express=bool(index % 2),
+                )
+                ._vms_result()
+            )
+
+        outcomes = self._race(redeem, uid=operator)
+        winners = [o for o in outcomes if o[0] == "ok"]
+        losers = [o[1] for o in outcomes if o[0] == "refused"]
+        self.assertEqual(len(winners), 4, outcomes)
+        self.assertTrue(
+            set(losers) <= {"voucher_used", "voucher_held", "insufficient_balance"}, losers
+        )
+        spent, state, uses, replay = self._voucher_state()
+        self.assertEqual((spent, state, uses), (40.0, "used", 4))
+        self.assertEqual((replay["spent_amount"], replay["state"]), (40.0, "used"))
 
 
 @tagged("post_install", "-at_install")

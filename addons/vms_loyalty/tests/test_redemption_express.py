@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .test_otp import refusal
@@ -40,7 +43,13 @@ class TestRedemptionExpress(RedemptionCase):
         self.assert_replay(voucher)
         return {
             "result": result,
-            "voucher": (voucher.state, voucher.spent_amount, voucher.balance),
+            "voucher": (
+                voucher.state,
+                voucher.spent_amount,
+                voucher.balance,
+                voucher.write_uid,
+                voucher.write_date == self.env.cr.now(),
+            ),
             "hold": (
                 hold.state,
                 hold.amount,
@@ -53,8 +62,12 @@ class TestRedemptionExpress(RedemptionCase):
                 hold.card_id,
                 hold.otp_id,
                 hold.remainder_voucher_id,
-                bool(hold.confirmed_at),
-                hold.expires_at > hold.create_date,
+                hold.create_uid,
+                hold.write_uid,
+                # The ORM stamps create and write dates with the transaction's start.
+                hold.create_date == hold.write_date == self.env.cr.now(),
+                round((hold.expires_at - hold.confirmed_at).total_seconds() / 60),
+                abs(fields.Datetime.now() - hold.confirmed_at) < timedelta(minutes=1),
             ),
             "rows": [
                 (
@@ -70,6 +83,7 @@ class TestRedemptionExpress(RedemptionCase):
                     row.company_id,
                     row.origin_id,
                     row.reason,
+                    abs(fields.Datetime.now() - row.date) < timedelta(minutes=1),
                 )
                 for row in self.rows(voucher)
             ],
@@ -98,16 +112,22 @@ class TestRedemptionExpress(RedemptionCase):
                 self.assertEqual(effects[0], effects[1])
 
     def test_express_answer_is_the_engine_answer(self):
-        voucher = self.new_voucher(state="active")
-        self.hold(voucher, 5.0, "other-sale-key", "POS/9")
-        answer = self.express(voucher, "20.00", "answer-key-01")
-        hold = self.Redemption.browse(answer.pop("id"))
-        places = answer.pop("decimal_places")
-        self.assertEqual(places, voucher.currency_id.decimal_places)
-        expected = hold._vms_result()
-        expected.pop("id")
-        self.assertEqual(answer, expected)
-        self.assertEqual((answer["balance"], answer["available"]), (30.0, 25.0))
+        answers = []
+        for express in (True, False):
+            voucher = self.new_voucher(state="active")
+            self.hold(voucher, 5.0, f"other-sale-key-{express}", "POS/9")
+            key = f"answer-key-{express}"
+            if express:
+                answer = self.express(voucher, "20.00", key)
+                self.assertEqual(answer.pop("decimal_places"), voucher.currency_id.decimal_places)
+            else:
+                answer = self.redeem(voucher, 20.0, key, express=False)._vms_result()
+            self.assertEqual(answer["code"], voucher.code)
+            for name in ("id", "code", "expires_at"):
+                answer.pop(name)
+            answers.append(answer)
+        self.assertEqual(answers[0], answers[1])
+        self.assertEqual((answers[0]["balance"], answers[0]["available"]), (30.0, 25.0))
 
     def test_retry_returns_the_first_redemption_and_changes_nothing(self):
         voucher = self.new_voucher(state="active")
@@ -176,6 +196,7 @@ class TestRedemptionExpress(RedemptionCase):
                 self.assertFalse(voucher.redemption_ids)
 
     def test_otp_remainder_and_discount_vouchers_take_the_full_engine(self):
+        self.assertTrue(self.express(self.new_voucher(state="active"), 30.0, "primer-key-03"))
         self.company.write({"vms_otp_mandatory": True, "vms_otp_min_amount": 30.0})
         voucher = self.new_voucher(state="active")
         self.assertIsNone(self.express(voucher, 30.0, "otp-key-0001"))
@@ -201,6 +222,88 @@ class TestRedemptionExpress(RedemptionCase):
         )
         self.assertIsNone(self.express(discount, 20.0, "discount-key-1"))
         self.assertEqual(self.redeem(discount, 20.0, "discount-key-2", express=True).amount, 2.0)
+
+    def test_currency_rounding_and_empty_settings(self):
+        """A currency rounding to 0.05: the engine rounds 10.03 to 10.05 and
+        refuses 0.01 (nothing to pay); the lane takes neither."""
+        self.assertTrue(self.express(self.new_voucher(state="active"), "10.03", "primer-key-02"))
+        self.company.currency_id.rounding = 0.05
+        voucher = self.new_voucher(state="active")
+        self.assertIsNone(self.express(voucher, "10.03", "rounding-key-1"))
+        self.assertIsNone(self.express(voucher, "0.01", "rounding-key-2"))
+        self.assertEqual(self.redeem(voucher, 10.03, "rounding-key-3", True).amount, 10.05)
+        self.assertEqual(
+            refusal(self.redeem, voucher, 0.01, "rounding-key-4", True).code, "invalid_amount"
+        )
+        self.assertTrue(self.express(voucher, "10.05", "rounding-key-5"))
+        # OTP made mandatory with no minimum ever saved (an empty column): every
+        # amount needs a code, in both lanes.
+        self.company.vms_otp_mandatory = True
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_company SET vms_otp_min_amount = NULL WHERE id = %s", [self.company.id]
+        )
+        self.env.registry.clear_cache()
+        self.company.invalidate_recordset()
+        self.assertIsNone(self.express(voucher, "1.00", "empty-min-key-1"))
+        self.assertEqual(
+            refusal(self.redeem, voucher, 1.0, "empty-min-key-2", True).code, "otp_required"
+        )
+
+    def test_codes_of_an_earlier_prefix_are_not_found(self):
+        voucher = self.new_voucher(state="active")
+        # The lane caches the company's terms: a change must reach it at once.
+        self.assertTrue(self.express(self.new_voucher(state="active"), 5.0, "primer-key-01"))
+        self.company.vms_code_prefix = "NEW"
+        self.assertIsNone(self.express(voucher, 5.0, "old-prefix-key-1"))
+        error = refusal(self.redeem, voucher, 5.0, "old-prefix-key-2", True)
+        self.assertEqual(error.code, "voucher_not_found")
+        self.assertEqual(voucher.spent_amount, 0)
+
+    def test_a_voucher_already_looked_up_takes_the_full_engine(self):
+        voucher, other = self.new_voucher(state="active"), self.new_voucher(state="active")
+        hold = self.Redemption._vms_redeem(
+            other.code,
+            5.0,
+            order_ref="WEB/2",
+            idempotency_key="looked-up-key-1",
+            channel="api",
+            voucher=voucher,
+        )
+        self.assertEqual(hold.voucher_id, voucher, "the voucher given wins, as in the engine")
+        self.assertIsNone(
+            self.Redemption._vms_redeem_express(
+                voucher.code,
+                5.0,
+                order_ref="WEB/3",
+                idempotency_key="bad-channel-1",
+                channel="carrier pigeon",
+            )
+        )
+
+    def test_record_rules_apply(self):
+        """A rule hiding vouchers from tills: the lane does not find them either."""
+        code = self.new_voucher(state="active", partner_id=self.partner.id).code
+        self.env["ir.rule"].create(
+            {
+                "name": "Tills see anonymous vouchers only",
+                "model_id": self.env["ir.model"]._get_id("vms.voucher"),
+                "groups": [Command.link(self.env.ref("vms_loyalty.group_vms_store_user").id)],
+                "domain_force": "[('partner_id', '=', False)]",
+                "perm_create": False,
+                "perm_write": False,
+                "perm_unlink": False,
+            }
+        )
+        request = {"order_ref": "WEB/1", "channel": "api"}
+        express = self.Redemption._vms_redeem_express
+        self.assertIsNone(express(code, 5.0, idempotency_key="hidden-key-01", **request))
+        error = refusal(
+            self.Redemption._vms_redeem, code, 5.0, idempotency_key="hidden-key-02", **request
+        )
+        self.assertEqual(error.code, "voucher_not_found")
+        anonymous = self.new_voucher(state="active")
+        self.assertTrue(express(anonymous.code, 5.0, idempotency_key="visible-key-1", **request))
 
     def test_vouchers_the_user_may_not_see_are_not_found(self):
         foreign = (
