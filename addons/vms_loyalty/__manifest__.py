@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "depends": ["product", "contacts", "mail", "sms"],
     "external_dependencies": {
-        "python": ["qrcode", "python-barcode", "reportlab", "phonenumbers"],
+        "python": ["qrcode", "python-barcode", "reportlab", "phonenumbers", "python-stdnum"],
     },
     "data": [
         "security/vms_security.xml",

@@ -1,17 +1,11 @@
 import secrets
 
+from stdnum import luhn
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools import codes
-
-
-def luhn10_check(digits):
-    total = 0
-    for pos, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if pos % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return str((10 - total % 10) % 10)
 
 
 class VmsCard(models.Model):
@@ -50,7 +44,7 @@ class VmsCard(models.Model):
     @api.model
     def _vms_new_number(self, length=13):
         body = "".join(secrets.choice("0123456789") for _i in range(length - 1))
-        return body + luhn10_check(body)
+        return body + luhn.calc_check_digit(body)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -68,11 +62,7 @@ class VmsCard(models.Model):
     def _check_number(self):
         for card in self:
             number = card.number
-            if not (
-                number.isdigit()
-                and 8 <= len(number) <= 19
-                and luhn10_check(number[:-1]) == number[-1]
-            ):
+            if not (number.isdigit() and 8 <= len(number) <= 19 and luhn.is_valid(number)):
                 raise ValidationError(
                     _(
                         "%(number)s is not a club card number: 8 to 19 digits ending "

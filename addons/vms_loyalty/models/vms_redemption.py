@@ -492,4 +492,4 @@ class VmsRedemption(models.Model):
         self.invalidate_recordset()
 
     def _vms_state_label(self):
-        return dict(HOLD_STATES)[self.state].lower()
+        return dict(self._fields["state"]._description_selection(self.env))[self.state].lower()

@@ -427,7 +427,7 @@ class VmsVoucher(models.Model):
                 raise ValidationError(
                     _(
                         "A new voucher is either generated or active, not %(state)s.",
-                        state=dict(VOUCHER_STATES).get(state, state),
+                        state=self._vms_state_label(state),
                     )
                 )
             initial_states.append(state)
@@ -601,7 +601,8 @@ class VmsVoucher(models.Model):
     # Lifecycle ---------------------------------------------------------------
 
     def _vms_state_label(self, state=None):
-        return dict(VOUCHER_STATES).get(state or self.state, state)
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        return labels.get(state or self.state, state)
 
     def _vms_require(self, group_xmlid):
         if not self.env.su and not self.env.user.has_group(group_xmlid):

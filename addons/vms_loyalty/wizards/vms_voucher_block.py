@@ -7,28 +7,18 @@ class VmsVoucherBlock(models.TransientModel):
 
     _name = "vms.voucher.block"
     _description = "Block Vouchers"
+    _inherit = ["vms.voucher.selection"]
 
     mode = fields.Selection(
         [("block", "Block"), ("unblock", "Unblock"), ("group_block", "Group Blocking")],
         required=True,
         default="block",
     )
-    voucher_ids = fields.Many2many(
-        "vms.voucher",
-        default=lambda self: self._default_vouchers(),
-        string="Vouchers",
-    )
     campaign_id = fields.Many2one(
         "vms.campaign", help="Group blocking: every blockable voucher of this campaign."
     )
     reason = fields.Char(required=True)
     voucher_count = fields.Integer(compute="_compute_voucher_count")
-
-    @api.model
-    def _default_vouchers(self):
-        if self.env.context.get("active_model") == "vms.voucher":
-            return self.env["vms.voucher"].browse(self.env.context.get("active_ids", []))
-        return self.env["vms.voucher"]
 
     @api.depends("voucher_ids", "campaign_id", "mode")
     def _compute_voucher_count(self):

@@ -6,20 +6,12 @@ class VmsVoucherValidity(models.TransientModel):
 
     _name = "vms.voucher.validity"
     _description = "Change Voucher Validity"
+    _inherit = ["vms.voucher.selection"]
 
-    voucher_ids = fields.Many2many(
-        "vms.voucher", default=lambda self: self._default_vouchers(), string="Vouchers"
-    )
     voucher_count = fields.Integer(compute="_compute_voucher_count")
     valid_from = fields.Date()
     valid_to = fields.Date()
     reason = fields.Char()
-
-    @api.model
-    def _default_vouchers(self):
-        if self.env.context.get("active_model") == "vms.voucher":
-            return self.env["vms.voucher"].browse(self.env.context.get("active_ids", []))
-        return self.env["vms.voucher"]
 
     @api.depends("voucher_ids")
     def _compute_voucher_count(self):
