@@ -380,29 +380,44 @@ class VmsVoucher(models.Model):
         self._vms_check_holder_limit()
 
     def _vms_check_holder_limit(self):
-        """At most ``max_vouchers_per_holder`` vouchers of a campaign per holder.
+        """At most ``max_vouchers_per_holder`` vouchers of a campaign per holder."""
+        holders = {}
+        for voucher in self:
+            if voucher.partner_id and not voucher.parent_id:
+                holders.setdefault(voucher.campaign_id, set()).add(voucher.partner_id.id)
+        for campaign, partner_ids in holders.items():
+            self._vms_check_holder_counts(campaign, dict.fromkeys(partner_ids, 0))
+
+    @api.model
+    def _vms_check_holder_counts(self, campaign, wanted):
+        """Refuse if a holder would pass the campaign's limit with ``wanted``
+        (partner id -> vouchers about to be added) on top of what they hold.
 
         A remainder voucher (one with a parent) carries on a voucher already
         issued, so it is not counted."""
-        pairs = {(v.campaign_id, v.partner_id) for v in self if v.partner_id and not v.parent_id}
-        for campaign, partner in pairs:
-            limit = campaign.max_vouchers_per_holder
-            if not limit:
-                continue
-            count = self.sudo().search_count(
-                [
-                    ("campaign_id", "=", campaign.id),
-                    ("partner_id", "=", partner.id),
-                    ("parent_id", "=", False),
-                ]
-            )
-            if count > limit:
+        limit = campaign.max_vouchers_per_holder
+        if not limit or not wanted:
+            return
+        # sudo: counts the vouchers of every company for the limit, returns no data.
+        groups = self.sudo()._read_group(
+            [
+                ("campaign_id", "=", campaign.id),
+                ("partner_id", "in", list(wanted)),
+                ("parent_id", "=", False),
+            ],
+            ["partner_id"],
+            ["__count"],
+        )
+        held = {partner.id: count for partner, count in groups}
+        for partner_id, count in wanted.items():
+            total = count + held.get(partner_id, 0)
+            if total > limit:
                 raise ValidationError(
                     _(
                         "%(holder)s would hold %(count)s vouchers of campaign %(campaign)s; "
                         "at most %(limit)s are allowed per holder.",
-                        holder=partner.display_name,
-                        count=count,
+                        holder=self.env["res.partner"].browse(partner_id).display_name,
+                        count=total,
                         campaign=campaign.display_name,
                         limit=limit,
                     )

@@ -109,38 +109,11 @@ class VmsVoucherGenerateMixin(models.AbstractModel):
 
     def _vms_check_holder_limit(self):
         self.ensure_one()
-        limit = self.campaign_id.max_vouchers_per_holder
-        targets = self._vms_targets()
-        if not limit or not targets:
-            return
         wanted = {}
-        for partner_id, _card_id in targets:
+        for partner_id, _card_id in self._vms_targets() or ():
             if partner_id:
                 wanted[partner_id] = wanted.get(partner_id, 0) + 1
-        # sudo: counts vouchers of every company user for the limit, returns no data.
-        groups = (
-            self.env["vms.voucher"]
-            .sudo()
-            ._read_group(
-                [("campaign_id", "=", self.campaign_id.id), ("partner_id", "in", list(wanted))],
-                ["partner_id"],
-                ["__count"],
-            )
-        )
-        existing = {partner.id: count for partner, count in groups}
-        for partner_id, count in wanted.items():
-            total = count + existing.get(partner_id, 0)
-            if total > limit:
-                raise ValidationError(
-                    _(
-                        "%(holder)s would hold %(count)s vouchers of campaign %(campaign)s; "
-                        "at most %(limit)s are allowed per holder.",
-                        holder=self.env["res.partner"].browse(partner_id).display_name,
-                        count=total,
-                        campaign=self.campaign_id.display_name,
-                        limit=limit,
-                    )
-                )
+        self.env["vms.voucher"]._vms_check_holder_counts(self.campaign_id, wanted)
 
     def _vms_spec_values(self):
         """The parameters as values for another model of the mixin."""

@@ -90,6 +90,9 @@ class TestGenerate(VmsCase):
         )
         self.assertTrue(all(vouchers.mapped("card_bound")))
         self.wizard(partner_ids=[(6, 0, self.partner.ids)]).action_generate()
+        # A remainder voucher carries on one already issued: it does not count.
+        parent = vouchers.filtered(lambda v: v.partner_id == self.partner)
+        self.new_voucher(state="active", partner_id=self.partner.id, parent_id=parent.id)
         self.wizard(partner_ids=[(6, 0, self.partner.ids)]).action_generate()
         with self.refused("at most 3 are allowed per holder"):
             self.wizard(partner_ids=[(6, 0, self.partner.ids)]).action_generate()
