@@ -86,7 +86,7 @@ class VmsApi(http.Controller):
     @api_route(f"{API}/vouchers/validate")
     def validate(self, payload):
         engine = request.env["vms.redemption"]
-        voucher = engine._vms_find(self._text(payload, "code"))
+        voucher = engine._vms_find(self._text(payload, "code"), self._pin(payload))
         currency = self._currency(payload, voucher)
         amount = self._amount(payload, "amount", currency)
         lines = self._lines(payload)
@@ -110,7 +110,7 @@ class VmsApi(http.Controller):
     @api_route(f"{API}/redemptions")
     def hold(self, payload):
         engine = request.env["vms.redemption"]
-        voucher = engine._vms_find(self._text(payload, "code"))
+        voucher = engine._vms_find(self._text(payload, "code"), self._pin(payload))
         hold = engine._vms_hold(
             None,
             self._amount(payload, "amount", voucher.currency_id),
@@ -172,7 +172,7 @@ class VmsApi(http.Controller):
                 for name in MONEY_KEYS:
                     result[name] = f"{result[name]:.{places}f}"
                 return result
-        voucher = engine._vms_find(code)
+        voucher = engine._vms_find(code, self._pin(payload))
         hold = engine._vms_redeem(
             None,
             self._amount(payload, "amount", voucher.currency_id),
@@ -326,6 +326,12 @@ class VmsApi(http.Controller):
         if amount <= 0:
             raise ApiError("invalid_amount", _("%s must be positive.", name), field=name)
         return float(amount)
+
+    def _pin(self, payload):
+        pin = self._text(payload, "pin", required=False)
+        if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise ApiError("invalid_pin", _("A PIN is 4 to 8 digits."), field="pin")
+        return pin
 
     def _currency(self, payload, voucher):
         name = self._text(payload, "currency", required=False)

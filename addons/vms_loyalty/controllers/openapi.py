@@ -118,6 +118,8 @@ HOLD_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "int
 
 def openapi_document(prefix):
     otp_fields = {"otp_id": {"type": "integer"}, "otp_code": {"type": "string"}}
+    # The PIN of an e-voucher, given with its code.
+    pin = {"pin": {"type": "string", "pattern": "^[0-9]{4,8}$"}}
     paths = {
         "/vouchers/validate": {
             "post": _operation(
@@ -131,6 +133,7 @@ def openapi_document(prefix):
                         "order_ref": TEXT,
                         "card": TEXT,
                         "lines": {"type": "array", "items": LINE},
+                        **pin,
                     },
                     ["code", "amount"],
                 ),
@@ -151,6 +154,7 @@ def openapi_document(prefix):
                         "currency": TEXT,
                         "lines": {"type": "array", "items": LINE},
                         **otp_fields,
+                        **pin,
                     },
                     ["code", "amount", "order_ref", "idempotency_key"],
                 ),
@@ -193,6 +197,7 @@ def openapi_document(prefix):
                         "card": TEXT,
                         "currency": TEXT,
                         **otp_fields,
+                        **pin,
                     },
                     ["code", "amount", "order_ref", "idempotency_key"],
                 ),

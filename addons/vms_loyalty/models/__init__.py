@@ -11,5 +11,6 @@ from . import vms_voucher_batch
 from . import vms_otp
 from . import vms_redemption
 from . import vms_voucher_redemption
+from . import vms_voucher_pin_failure
 from . import vms_campaign_redemption
 from . import vms_redemption_express

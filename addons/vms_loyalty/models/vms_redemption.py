@@ -115,12 +115,13 @@ class VmsRedemption(models.Model):
         bill_amount=None,
         store=None,
         voucher=None,
+        pin=None,
     ):
         """How much of ``amount`` this voucher may pay now, or a refusal.
 
         Raises :class:`VmsError` with a machine-readable code; changes nothing.
         """
-        voucher = voucher or self._vms_find(code)
+        voucher = voucher or self._vms_find(code, pin)
         self._vms_check_context(voucher, currency=currency, store=store)
         eligible = voucher._vms_eligible_amount(amount, lines)
         if bill_amount is None and lines:
@@ -145,12 +146,18 @@ class VmsRedemption(models.Model):
         return voucher, eligible
 
     @api.model
-    def _vms_find(self, code):
-        """The voucher behind a code, barcode or external QR payload; refusals
-        (``invalid_code``, ``voucher_not_found``) before any change."""
+    def _vms_find(self, code, pin=None):
+        """The voucher behind a code, barcode or external QR payload, and its
+        PIN for an e-voucher; refusals (``invalid_code``, ``voucher_not_found``,
+        ``method_not_allowed``, ``pin_required``, ``wrong_pin`` ...) before any
+        change."""
         if not isinstance(code, str) or not code.strip():
             raise VmsError("code_required", _("A voucher code is required."))
-        return self.env["vms.voucher"]._vms_find_by_code(code)
+        if pin is not None and not isinstance(pin, str):
+            raise VmsError("invalid_pin", _("A PIN is given as a string of digits."))
+        voucher, method = self.env["vms.voucher"]._vms_find_presented(code)
+        voucher._vms_check_presentation(method, pin)
+        return voucher
 
     @api.model
     def _vms_check_context(self, voucher, currency=None, store=None):
@@ -206,7 +213,8 @@ class VmsRedemption(models.Model):
         previous = self._vms_by_key("hold_key", idempotency_key)
         if previous:
             return previous._vms_same_request(code, order_ref)
-        voucher = voucher or self._vms_find(code)
+        pin = sale.pop("pin", None)
+        voucher = voucher or self._vms_find(code, pin)
         # Lock the voucher and touch it: a concurrent hold that read the holds
         # before this one commits then fails to lock and is retried with fresh data.
         voucher._vms_lock()
@@ -465,7 +473,9 @@ class VmsRedemption(models.Model):
     def _vms_same_request(self, code, order_ref):
         """A retry must repeat the first request; anything else is a client bug."""
         voucher = self.voucher_id
-        if order_ref != self.order_ref or (code and voucher != self._vms_find(code)):
+        if order_ref != self.order_ref or (
+            code and voucher != self.env["vms.voucher"]._vms_find_by_code(code)
+        ):
             raise VmsError(
                 "idempotency_key_reused",
                 _("This idempotency key was used for another request."),

@@ -2,13 +2,14 @@
 voucher in two SQL statements.
 
 A vending machine or a web shop redeems many vouchers a minute, nearly all of
-them plain: a nominal voucher of the store's own company, in its validity, of
-an open campaign, with enough free balance, no card binding, no OTP needed and
-no remainder to pay out. For those, :meth:`_vms_redeem` takes this lane: one
-statement locks the voucher (``SELECT ... FOR UPDATE``) and reads it with its
-open holds, checked against its campaign's and company's terms (cached); one
-statement writes the "using" row, the spent amount and the confirmed
-redemption, exactly what the full engine writes.
+them plain: a nominal voucher of the store's own company, presented by its
+code, in its validity, of an open campaign, with enough free balance, no card
+binding, no PIN, no OTP needed and no remainder to pay out. For those,
+:meth:`_vms_redeem` takes this lane: one statement locks the voucher
+(``SELECT ... FOR UPDATE``) and reads it with its open holds, checked against
+its campaign's and company's terms (cached); one statement writes the "using"
+row, the spent amount and the confirmed redemption, exactly what the full
+engine writes.
 
 The lane only ever *accepts*. Whatever it is not sure of (an unknown code, a
 retried idempotency key, a refusal of any kind, a voucher with options) it
@@ -54,6 +55,9 @@ _LOCK_AND_READ = """
            COALESCE(vms_voucher.nominal_amount, 0) AS nominal_amount,
            COALESCE(vms_voucher.spent_amount, 0) AS spent_amount,
            COALESCE(vms_voucher.card_bound, false) AS card_bound,
+           -- the code (typed, Code 128 or QR) is accepted if either is allowed
+           COALESCE(vms_voucher.redeem_barcode OR vms_voucher.redeem_qr, false)
+               AS code_accepted,
            (SELECT COALESCE(SUM(r.amount), 0) FROM vms_redemption r
              WHERE r.voucher_id = vms_voucher.id AND r.state = 'held'
                AND r.expires_at > now() at time zone 'UTC') AS held,
@@ -288,6 +292,7 @@ class VmsRedemption(models.Model):
         campaign = self._vms_express_campaign(row.campaign_id)
         if (
             row.state != "active"
+            or not row.code_accepted
             or row.value_type != "nominal"
             or row.card_bound
             or (row.valid_from and row.valid_from > today)

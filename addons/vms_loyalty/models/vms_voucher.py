@@ -551,6 +551,10 @@ class VmsVoucher(models.Model):
 
     @api.model
     def _vms_find_by_code(self, code, company=None):
+        return self._vms_find_presented(code, company)[0]
+
+    @api.model
+    def _vms_find_presented(self, code, company=None):
         """The voucher behind a scanned or typed code, barcode or external payload.
 
         A string shaped like one of our codes (the prefix and length of the
@@ -558,6 +562,10 @@ class VmsVoucher(models.Model):
         mistyped code never reaches the database. Raises a refusal (``invalid_code``,
         ``voucher_not_found``)
         naming the problem.
+
+        Returns the voucher and how it was presented: ``"code"`` (typed, or a
+        Code 128 or QR symbol, which both carry the code), ``"barcode"`` (its
+        EAN-13) or ``"external"`` (a third party's QR payload).
         """
         company = company or self.env.company
         raw = (code or "").strip()
@@ -569,9 +577,12 @@ class VmsVoucher(models.Model):
                     "invalid_code", _("%(code)s has a wrong EAN-13 check digit.", code=cleaned)
                 )
             voucher = self.search([("barcode", "=", cleaned)], limit=1)
+            method = "barcode"
         elif cleaned.startswith(prefix) and len(cleaned) == len(prefix) + length:
             voucher = self.search([("code", "=", self._vms_parse_code(cleaned, company))], limit=1)
+            method = "code"
         else:
+            method = "external"
             # A third party's payload (mapped to one of our vouchers) or garbage.
             voucher = self.search([("external_qr_payload", "=", raw)], limit=1) if raw else None
             body = cleaned[-length:]
@@ -582,7 +593,7 @@ class VmsVoucher(models.Model):
             raise VmsNotFound(
                 "voucher_not_found", _("No voucher with code %(code)s.", code=cleaned or raw)
             )
-        return voucher
+        return voucher, method
 
     # PIN ---------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 from odoo import _, fields, models
 
-from ..exceptions import VmsError
+from ..exceptions import VmsError, VmsTooManyRequests
+from .vms_voucher_pin_failure import PIN_ATTEMPTS
 
 
 class VmsVoucher(models.Model):
@@ -34,6 +35,60 @@ class VmsVoucher(models.Model):
             [self.id, exclude.id if exclude else 0],
         )
         return self.env.cr.fetchone()[0]
+
+    def _vms_check_presentation(self, method, pin=None):
+        """Refuse a voucher presented in a way it is not redeemed by (its
+        "Redeemed by" flags), or with a wrong PIN.
+
+        ``method`` is how the code came (see ``_vms_find_presented``). The code
+        itself, typed or read from its Code 128 or QR symbol, is accepted when
+        either of those is allowed; an e-voucher redeemed by PIN only needs
+        its PIN with the code. Wrong PINs are counted for good: five in a
+        quarter of an hour stop PIN entry for that voucher for the quarter.
+        """
+        self.ensure_one()
+        allowed = {
+            "external": self.redeem_external_qr,
+            "barcode": self.redeem_barcode,
+            "code": self.redeem_barcode or self.redeem_qr,
+        }[method]
+        if pin is None:
+            if allowed:
+                return
+            if method == "code" and self.redeem_pin:
+                raise VmsError(
+                    "pin_required",
+                    _(
+                        "Voucher %(code)s is an e-voucher: give its PIN with the code.",
+                        code=self.code,
+                    ),
+                    http_status=403,
+                )
+            raise VmsError(
+                "method_not_allowed",
+                _("Voucher %(code)s is not redeemed this way.", code=self.code),
+                http_status=403,
+            )
+        if not (self.redeem_pin and self.has_pin):
+            raise VmsError(
+                "method_not_allowed",
+                _("Voucher %(code)s is not redeemed by PIN.", code=self.code),
+                http_status=403,
+            )
+        Failure = self.env["vms.voucher.pin.failure"].sudo()
+        if Failure._vms_recent(self) >= PIN_ATTEMPTS:
+            raise VmsTooManyRequests(
+                "pin_locked",
+                _("Too many wrong PINs for voucher %(code)s; try again later.", code=self.code),
+            )
+        if not self._vms_check_pin(pin):
+            left = max(PIN_ATTEMPTS - Failure._vms_record(self), 0)
+            raise VmsError(
+                "wrong_pin",
+                _("Wrong PIN for voucher %(code)s.", code=self.code),
+                http_status=403,
+                attempts_left=left,
+            )
 
     def _vms_touch(self):
         """Write the locked row, so that a concurrent transaction that read it

@@ -224,6 +224,28 @@ class TestVoucherApi(MockSMS):
         self.machine.active = False
         self.assertRefused(self.call("/vouchers/validate", body), 401, "unauthorized")
 
+    def test_e_voucher_pin(self):
+        voucher = self.voucher(20.0)
+        voucher._vms_set_pin("4711")
+        voucher.write({"redeem_barcode": False, "redeem_qr": False})
+        body = {
+            "code": voucher.code,
+            "amount": "5.00",
+            "order_ref": "WEB/77",
+            "idempotency_key": "web-77-pin-0001",
+        }
+        self.assertRefused(self.call("/redeem", body), 403, "pin_required")
+        self.assertRefused(self.call("/redeem", dict(body, pin="12")), 422, "invalid_pin")
+        status, answer = self.call("/redeem", dict(body, pin="0000"))
+        self.assertEqual((status, answer["error"]["code"]), (403, "wrong_pin"))
+        self.assertEqual(answer["error"]["attempts_left"], 4)
+        status, answer = self.call("/redeem", dict(body, pin="4711"))
+        self.assertEqual((status, answer["state"], answer["balance"]), (200, "confirmed", "15.00"))
+        status, answer = self.call(
+            "/vouchers/validate", {"code": voucher.code, "amount": 1, "pin": "4711"}
+        )
+        self.assertEqual((status, answer["available"]), (200, "15.00"))
+
     def test_bad_input_is_a_clear_4xx_and_changes_nothing(self):
         voucher = self.voucher(50.0)
         base = {"code": voucher.code, "order_ref": "V7/1", "idempotency_key": "vend-7-bad-00001"}

@@ -245,6 +245,43 @@ class TestRedemption(RedemptionCase):
         error = refusal(self.Redemption._vms_validate, voucher.code, 3.0, lines=[lines[1]])
         self.assertEqual(error.code, "no_eligible_items")
 
+    def test_redeemed_by_flags_and_e_voucher_pin(self):
+        self.company.vms_barcode_format = "ean13"
+        voucher = self.new_voucher(state="active", external_qr_payload="PARTNER:QR:77")
+        voucher.with_user(self.manager)._vms_set_pin("4711")
+        voucher.with_user(self.manager).write({"redeem_barcode": False, "redeem_qr": False})
+        # The code alone no longer pays: it is an e-voucher, redeemed with its PIN.
+        self.assertEqual(refusal(self.hold, voucher, 5.0, "pin-key-0001").code, "pin_required")
+        for presented, reason in (
+            (voucher.barcode, "method_not_allowed"),  # its EAN-13
+            ("PARTNER:QR:77", "method_not_allowed"),  # redeem_external_qr is off
+        ):
+            with self.subTest(presented=presented):
+                error = refusal(
+                    self.Redemption._vms_hold,
+                    presented,
+                    5.0,
+                    order_ref="POS/1",
+                    idempotency_key=f"pin-key-{reason}-{len(presented)}",
+                    channel="pos",
+                )
+                self.assertEqual(error.code, reason, error.args[0])
+        error = refusal(self.hold, voucher, 5.0, "pin-key-0002", pin="0000")
+        self.assertEqual((error.code, error.details["attempts_left"]), ("wrong_pin", 4))
+        self.assertEqual(self.hold(voucher, 5.0, "pin-key-0003", pin="4711").amount, 5.0)
+        # Wrong PINs count for good (a refused API call is rolled back): after
+        # five, PIN entry stops for that voucher, even with the right PIN.
+        for attempt in range(4):
+            error = refusal(self.hold, voucher, 5.0, f"pin-key-1{attempt}", pin="1234")
+        self.assertEqual((error.code, error.details["attempts_left"]), ("wrong_pin", 0))
+        error = refusal(self.hold, voucher, 5.0, "pin-key-0004", pin="4711")
+        self.assertEqual((error.code, error.http_status), ("pin_locked", 429))
+        # A PIN for a voucher that is not redeemed by PIN is refused too.
+        plain = self.new_voucher(state="active")
+        error = refusal(self.hold, plain, 5.0, "pin-key-0005", pin="4711")
+        self.assertEqual(error.code, "method_not_allowed")
+        self.assertEqual(len(voucher.redemption_ids), 1)
+
     def test_foreign_company_voucher_is_not_found(self):
         foreign = (
             self.env["vms.voucher"]

@@ -226,6 +226,9 @@ class TestRedemptionExpress(RedemptionCase):
     def test_currency_rounding_and_empty_settings(self):
         """A currency rounding to 0.05: the engine rounds 10.03 to 10.05 and
         refuses 0.01 (nothing to pay); the lane takes neither."""
+        self.company.currency_id = self.env["res.currency"].create(
+            {"name": "VMR", "symbol": "R", "rounding": 0.01}
+        )
         self.assertTrue(self.express(self.new_voucher(state="active"), "10.03", "primer-key-02"))
         self.company.currency_id.rounding = 0.05
         voucher = self.new_voucher(state="active")
@@ -248,6 +251,27 @@ class TestRedemptionExpress(RedemptionCase):
         self.assertIsNone(self.express(voucher, "1.00", "empty-min-key-1"))
         self.assertEqual(
             refusal(self.redeem, voucher, 1.0, "empty-min-key-2", True).code, "otp_required"
+        )
+
+    def test_e_vouchers_and_other_presentations_take_the_full_engine(self):
+        self.company.vms_barcode_format = "ean13"
+        e_voucher = self.new_voucher(state="active")
+        e_voucher.with_user(self.manager)._vms_set_pin("4711")
+        e_voucher.with_user(self.manager).write({"redeem_barcode": False, "redeem_qr": False})
+        self.assertIsNone(self.express(e_voucher, 5.0, "e-voucher-key-1"))
+        self.assertEqual(
+            refusal(self.redeem, e_voucher, 5.0, "e-voucher-key-2", True).code, "pin_required"
+        )
+        scanned = self.new_voucher(state="active")
+        self.assertIsNone(
+            self.Redemption._vms_redeem_express(
+                scanned.barcode,
+                5.0,
+                order_ref="POS/1",
+                idempotency_key="ean13-key-0001",
+                channel="pos",
+            ),
+            "an EAN-13 is looked up by the full engine",
         )
 
     def test_codes_of_an_earlier_prefix_are_not_found(self):
