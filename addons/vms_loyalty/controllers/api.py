@@ -206,7 +206,8 @@ class VmsApi(http.Controller):
 
     @api_route(f"{API}/vouchers/<string:code>", methods=("GET",))
     def voucher(self, payload, code):
-        voucher = request.env["vms.redemption"]._vms_find(code)
+        # A lookup spends nothing: any way of naming the voucher will do.
+        voucher = request.env["vms.voucher"]._vms_find_by_code(code)
         return {
             "code": voucher.code,
             "state": voucher.state,
@@ -388,7 +389,7 @@ class VmsApi(http.Controller):
 
     def _otp_holder(self, payload):
         if payload.get("code"):
-            voucher = request.env["vms.redemption"]._vms_find(self._text(payload, "code"))
+            voucher = request.env["vms.voucher"]._vms_find_by_code(self._text(payload, "code"))
             holder = voucher.partner_id or voucher.card_id.partner_id
             currency = voucher.currency_id
         elif payload.get("card"):

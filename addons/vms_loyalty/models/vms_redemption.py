@@ -156,6 +156,9 @@ class VmsRedemption(models.Model):
         if pin is not None and not isinstance(pin, str):
             raise VmsError("invalid_pin", _("A PIN is given as a string of digits."))
         voucher, method = self.env["vms.voucher"]._vms_find_presented(code)
+        # The store's own checks first: a channel that may not take this
+        # voucher learns nothing of its PIN, and cannot spend its attempts.
+        self._vms_check_context(voucher)
         voucher._vms_check_presentation(method, pin)
         return voucher
 

@@ -55,9 +55,10 @@ _LOCK_AND_READ = """
            COALESCE(vms_voucher.nominal_amount, 0) AS nominal_amount,
            COALESCE(vms_voucher.spent_amount, 0) AS spent_amount,
            COALESCE(vms_voucher.card_bound, false) AS card_bound,
-           -- the code (typed, Code 128 or QR) is accepted if either is allowed
+           -- the code (typed, Code 128 or QR) alone: either allowed, and no PIN
            COALESCE(vms_voucher.redeem_barcode OR vms_voucher.redeem_qr, false)
-               AS code_accepted,
+               AND NOT (COALESCE(vms_voucher.redeem_pin, false)
+                        AND vms_voucher.pin_hash IS NOT NULL) AS code_accepted,
            (SELECT COALESCE(SUM(r.amount), 0) FROM vms_redemption r
              WHERE r.voucher_id = vms_voucher.id AND r.state = 'held'
                AND r.expires_at > now() at time zone 'UTC') AS held,

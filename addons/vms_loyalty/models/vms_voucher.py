@@ -338,6 +338,19 @@ class VmsVoucher(models.Model):
                         )
                     )
 
+    @api.constrains("redeem_barcode", "redeem_qr", "redeem_external_qr", "redeem_pin")
+    def _check_redeemed_by(self):
+        for voucher in self:
+            if not (
+                voucher.redeem_barcode
+                or voucher.redeem_qr
+                or voucher.redeem_external_qr
+                or voucher.redeem_pin
+            ):
+                raise ValidationError(
+                    _("Voucher %(code)s must be redeemable some way.", code=voucher.code)
+                )
+
     @api.constrains("discount_scope", "discount_product_id", "discount_category_id", "value_type")
     def _check_discount_scope(self):
         for voucher in self.filtered(lambda v: v.value_type == "discount"):
@@ -437,6 +450,9 @@ class VmsVoucher(models.Model):
                 vals["code"] = self._vms_parse_code(vals["code"], company)
             else:
                 vals["code"] = self._vms_new_codes(company, 1)[0]
+            if vals.get("external_qr_payload"):
+                # Mapping a third party's payload means taking it.
+                vals.setdefault("redeem_external_qr", True)
             state = vals.pop("state", "generated")
             if state not in ("generated", "active"):
                 raise ValidationError(
@@ -459,6 +475,9 @@ class VmsVoucher(models.Model):
         return vouchers.with_env(self.env)
 
     def write(self, vals):
+        if vals.get("external_qr_payload"):
+            vals = dict(vals)
+            vals.setdefault("redeem_external_qr", True)
         if self.env.context.get("vms_lifecycle") is not _LIFECYCLE:
             protected = LIFECYCLE_FIELDS.intersection(vals)
             if protected:
@@ -611,6 +630,7 @@ class VmsVoucher(models.Model):
         # already holds write access to the voucher.
         self.check_access("write")
         self.sudo().write({"pin_hash": value, "redeem_pin": True})
+        self.env["vms.voucher.pin.failure"].sudo()._vms_forget(self)
 
     def _vms_check_pin(self, pin):
         self.ensure_one()

@@ -92,6 +92,10 @@ class VmsVoucherGenerateMixin(models.AbstractModel):
                 raise ValidationError(_("Minimum amounts cannot be negative."))
             if spec.valid_from and spec.valid_to and spec.valid_from > spec.valid_to:
                 raise ValidationError(_("A voucher cannot stop being valid before it starts."))
+            if not (spec.redeem_barcode or spec.redeem_qr):
+                raise ValidationError(
+                    _("Generated vouchers are redeemed by their barcode or QR code: keep one.")
+                )
             if spec.card_bound and not spec.card_ids:
                 raise ValidationError(_("Vouchers bound to a card need the cards."))
             if spec.card_ids.filtered(lambda c, s=spec: c.company_id != s.company_id):

@@ -1,7 +1,6 @@
 from odoo import _, fields, models
 
-from ..exceptions import VmsError, VmsTooManyRequests
-from .vms_voucher_pin_failure import PIN_ATTEMPTS
+from ..exceptions import VmsError
 
 
 class VmsVoucher(models.Model):
@@ -38,57 +37,43 @@ class VmsVoucher(models.Model):
 
     def _vms_check_presentation(self, method, pin=None):
         """Refuse a voucher presented in a way it is not redeemed by (its
-        "Redeemed by" flags), or with a wrong PIN.
+        "Redeemed by" flags), or without its right PIN.
 
         ``method`` is how the code came (see ``_vms_find_presented``). The code
         itself, typed or read from its Code 128 or QR symbol, is accepted when
-        either of those is allowed; an e-voucher redeemed by PIN only needs
-        its PIN with the code. Wrong PINs are counted for good: five in a
-        quarter of an hour stop PIN entry for that voucher for the quarter.
+        either of those is allowed, or with the PIN of an e-voucher. A voucher
+        with a PIN needs it, whichever way it comes; a PIN given for a voucher
+        without one is ignored. Wrong PINs are throttled, see
+        ``vms.voucher.pin.failure``.
         """
         self.ensure_one()
+        by_code = self.redeem_barcode or self.redeem_qr
         allowed = {
             "external": self.redeem_external_qr,
             "barcode": self.redeem_barcode,
-            "code": self.redeem_barcode or self.redeem_qr,
+            "code": by_code or self.redeem_pin,
         }[method]
-        if pin is None:
-            if allowed:
-                return
-            if method == "code" and self.redeem_pin:
-                raise VmsError(
-                    "pin_required",
-                    _(
-                        "Voucher %(code)s is an e-voucher: give its PIN with the code.",
-                        code=self.code,
-                    ),
-                    http_status=403,
-                )
+        if not allowed:
             raise VmsError(
                 "method_not_allowed",
                 _("Voucher %(code)s is not redeemed this way.", code=self.code),
                 http_status=403,
             )
         if not (self.redeem_pin and self.has_pin):
+            if method == "code" and not by_code:
+                raise VmsError(
+                    "pin_not_set",
+                    _("Voucher %(code)s is redeemed by PIN but has none yet.", code=self.code),
+                    http_status=403,
+                )
+            return
+        if pin is None:
             raise VmsError(
-                "method_not_allowed",
-                _("Voucher %(code)s is not redeemed by PIN.", code=self.code),
+                "pin_required",
+                _("Voucher %(code)s is an e-voucher: give its PIN with the code.", code=self.code),
                 http_status=403,
             )
-        Failure = self.env["vms.voucher.pin.failure"].sudo()
-        if Failure._vms_recent(self) >= PIN_ATTEMPTS:
-            raise VmsTooManyRequests(
-                "pin_locked",
-                _("Too many wrong PINs for voucher %(code)s; try again later.", code=self.code),
-            )
-        if not self._vms_check_pin(pin):
-            left = max(PIN_ATTEMPTS - Failure._vms_record(self), 0)
-            raise VmsError(
-                "wrong_pin",
-                _("Wrong PIN for voucher %(code)s.", code=self.code),
-                http_status=403,
-                attempts_left=left,
-            )
+        self.env["vms.voucher.pin.failure"].sudo()._vms_try(self, pin)
 
     def _vms_touch(self):
         """Write the locked row, so that a concurrent transaction that read it
@@ -167,6 +152,12 @@ class VmsVoucher(models.Model):
                     "template_id": self.template_id.id,
                     "parent_id": self.id,
                     "state": "active",
+                    # Redeemed the same ways, an e-voucher with the same PIN.
+                    "redeem_barcode": self.redeem_barcode,
+                    "redeem_qr": self.redeem_qr,
+                    "redeem_external_qr": self.redeem_external_qr,
+                    "redeem_pin": self.redeem_pin,
+                    "pin_hash": self.sudo().pin_hash,
                 }
             )
         )

@@ -5,6 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.sms.tests.common import MockSMS
 
+from ..exceptions import VmsError
 from .common import VmsCase
 from .test_otp import refusal
 
@@ -245,42 +246,94 @@ class TestRedemption(RedemptionCase):
         error = refusal(self.Redemption._vms_validate, voucher.code, 3.0, lines=[lines[1]])
         self.assertEqual(error.code, "no_eligible_items")
 
+    def _forget_pin_failures(self, *vouchers):
+        # Wrong PINs are committed on a connection of their own: clean up after the test.
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM vms_voucher_pin_failure WHERE voucher_id = ANY(%s)",
+                [[v.id for v in vouchers]],
+            )
+
+    def e_voucher(self, **vals):
+        voucher = self.new_voucher(state="active", **vals)
+        voucher.with_user(self.manager)._vms_set_pin("4711")
+        self.addCleanup(self._forget_pin_failures, voucher)
+        return voucher
+
     def test_redeemed_by_flags_and_e_voucher_pin(self):
         self.company.vms_barcode_format = "ean13"
-        voucher = self.new_voucher(state="active", external_qr_payload="PARTNER:QR:77")
-        voucher.with_user(self.manager)._vms_set_pin("4711")
-        voucher.with_user(self.manager).write({"redeem_barcode": False, "redeem_qr": False})
-        # The code alone no longer pays: it is an e-voucher, redeemed with its PIN.
+        voucher = self.e_voucher(external_qr_payload="PARTNER:QR:77")
+        self.assertTrue(voucher.redeem_external_qr, "mapping a payload means taking it")
+        voucher.with_user(self.manager).write(
+            {"redeem_barcode": False, "redeem_qr": False, "redeem_external_qr": False}
+        )
         self.assertEqual(refusal(self.hold, voucher, 5.0, "pin-key-0001").code, "pin_required")
-        for presented, reason in (
-            (voucher.barcode, "method_not_allowed"),  # its EAN-13
-            ("PARTNER:QR:77", "method_not_allowed"),  # redeem_external_qr is off
-        ):
+        for presented in (voucher.barcode, "PARTNER:QR:77"):  # its EAN-13, the payload
             with self.subTest(presented=presented):
                 error = refusal(
                     self.Redemption._vms_hold,
                     presented,
                     5.0,
                     order_ref="POS/1",
-                    idempotency_key=f"pin-key-{reason}-{len(presented)}",
+                    idempotency_key=f"pin-key-{len(presented)}-0001",
                     channel="pos",
+                    pin="4711",  # a PIN does not open a way the voucher is not redeemed by
                 )
-                self.assertEqual(error.code, reason, error.args[0])
+                self.assertEqual(error.code, "method_not_allowed", error.args[0])
         error = refusal(self.hold, voucher, 5.0, "pin-key-0002", pin="0000")
         self.assertEqual((error.code, error.details["attempts_left"]), ("wrong_pin", 4))
         self.assertEqual(self.hold(voucher, 5.0, "pin-key-0003", pin="4711").amount, 5.0)
-        # Wrong PINs count for good (a refused API call is rolled back): after
-        # five, PIN entry stops for that voucher, even with the right PIN.
-        for attempt in range(4):
+        # The right PIN forgot the failure; five wrong ones pause PIN entry,
+        # even for the right PIN.
+        lefts = []
+        for attempt in range(5):
             error = refusal(self.hold, voucher, 5.0, f"pin-key-1{attempt}", pin="1234")
-        self.assertEqual((error.code, error.details["attempts_left"]), ("wrong_pin", 0))
+            lefts.append(error.details["attempts_left"])
+        self.assertEqual(lefts, [4, 3, 2, 1, 0])
         error = refusal(self.hold, voucher, 5.0, "pin-key-0004", pin="4711")
         self.assertEqual((error.code, error.http_status), ("pin_locked", 429))
-        # A PIN for a voucher that is not redeemed by PIN is refused too.
-        plain = self.new_voucher(state="active")
-        error = refusal(self.hold, plain, 5.0, "pin-key-0005", pin="4711")
-        self.assertEqual(error.code, "method_not_allowed")
         self.assertEqual(len(voucher.redemption_ids), 1)
+        # A PIN given for a voucher without one is ignored.
+        plain = self.new_voucher(state="active")
+        self.assertEqual(self.hold(plain, 5.0, "pin-key-0005", pin="4711").state, "held")
+        with self.refused("must be redeemable some way"):
+            voucher.with_user(self.manager).write({"redeem_pin": False})
+
+    def test_a_pin_is_needed_whichever_way_the_code_comes(self):
+        voucher = self.e_voucher()
+        self.assertTrue(voucher.redeem_barcode and voucher.redeem_qr)
+        self.assertEqual(refusal(self.hold, voucher, 5.0, "any-way-key-1").code, "pin_required")
+        # A wrong PIN stays counted when the refused request is rolled back.
+        with self.assertRaises(VmsError), self.env.cr.savepoint():
+            self.hold(voucher, 5.0, "any-way-key-2", pin="0000")
+        error = refusal(self.hold, voucher, 5.0, "any-way-key-3", pin="0001")
+        self.assertEqual(error.details["attempts_left"], 3)
+        # The remainder of an e-voucher is an e-voucher with the same PIN.
+        self.campaign.remainder_as_voucher = True
+        hold = self.hold(voucher, 20.0, "any-way-key-4", pin="4711")._vms_confirm("confirm-4")
+        child = hold.remainder_voucher_id
+        self.addCleanup(self._forget_pin_failures, child)
+        self.assertEqual(refusal(self.hold, child, 5.0, "any-way-key-5").code, "pin_required")
+        self.assertEqual(self.hold(child, 5.0, "any-way-key-6", pin="4711").amount, 5.0)
+
+    def test_many_wrong_pins_block_until_a_new_pin(self):
+        voucher = self.e_voucher()
+        with self.registry.cursor() as cr:  # fifteen old failures, none recent
+            cr.execute(
+                """
+                INSERT INTO vms_voucher_pin_failure (voucher_id, date)
+                SELECT %s, now() at time zone 'UTC' - interval '1 hour' FROM generate_series(1, 15)
+                """,
+                [voucher.id],
+            )
+        error = refusal(self.hold, voucher, 5.0, "blocked-key-1", pin="4711")
+        self.assertEqual((error.code, error.http_status), ("pin_blocked", 403))
+        # Setting a new PIN forgets the failures (when its transaction commits).
+        voucher.with_user(self.manager)._vms_set_pin("8080")
+        self.env.cr.execute(
+            "SELECT count(*) FROM vms_voucher_pin_failure WHERE voucher_id = %s", [voucher.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
 
     def test_foreign_company_voucher_is_not_found(self):
         foreign = (

@@ -262,6 +262,9 @@ class TestRedemptionExpress(RedemptionCase):
         self.assertEqual(
             refusal(self.redeem, e_voucher, 5.0, "e-voucher-key-2", True).code, "pin_required"
         )
+        with_pin = self.new_voucher(state="active")
+        with_pin.with_user(self.manager)._vms_set_pin("4711")
+        self.assertIsNone(self.express(with_pin, 5.0, "e-voucher-key-3"), "a PIN is needed")
         scanned = self.new_voucher(state="active")
         self.assertIsNone(
             self.Redemption._vms_redeem_express(
