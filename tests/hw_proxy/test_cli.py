@@ -101,6 +101,9 @@ def test_config_file_and_command_line_override(tmp_path):
         ("port = [\n", "not valid TOML"),
         ("printer = 5\n", "--printer"),
         ("simulate = 'yes'\n", "--simulate"),
+        ("port = true\n", "not a whole number"),
+        ("queue_size = 2.5\n", "not a whole number"),
+        ("keyboard_layout = 'dvorak'\n", "is not one of"),
     ],
 )
 def test_bad_config_file_values(tmp_path, content, fragment):

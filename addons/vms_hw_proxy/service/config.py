@@ -70,28 +70,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _int_in(low, high):
-    def convert(text):
+def _number_in(kind, low, high):
+    """An argparse type: a number of ``kind`` (int or float) within ``low-high``.
+
+    It also checks the values of a TOML file, which come as numbers already:
+    there a boolean is not a number, nor 2.5 a whole one.
+    """
+    noun = "a whole number" if kind is int else "a number"
+    shown = str if kind is int else "{:g}".format
+
+    def convert(value):
+        if isinstance(value, bool) or (kind is int and isinstance(value, float)):
+            raise argparse.ArgumentTypeError(f"{value!r} is not {noun}")
         try:
-            value = int(text)
+            number = kind(value)
         except (TypeError, ValueError):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range {low}-{high}")
-        return value
-
-    return convert
-
-
-def _float_in(low, high):
-    def convert(text):
-        try:
-            value = float(text)
-        except (TypeError, ValueError):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value:g} is out of range {low:g}-{high:g}")
-        return value
+            raise argparse.ArgumentTypeError(f"{value!r} is not {noun}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"{shown(number)} is out of range {shown(low)}-{shown(high)}"
+            )
+        return number
 
     return convert
 
@@ -116,7 +115,7 @@ def build_parser():
     )
     add(
         "--port",
-        type=_int_in(0, 65535),
+        type=_number_in(int, 0, 65535),
         help=f"port to listen on (default {DEFAULT_PORT}; 0: any free port, printed at startup)",
     )
     add(
@@ -132,7 +131,7 @@ def build_parser():
     )
     add(
         "--printer-width",
-        type=_int_in(64, 2048),
+        type=_number_in(int, 64, 2048),
         metavar="DOTS",
         help="printable width in dots (default 512; 576 for most 80 mm printers)",
     )
@@ -144,26 +143,26 @@ def build_parser():
     )
     add(
         "--scanner-timeout",
-        type=_float_in(0.05, 300),
+        type=_number_in(float, 0.05, 300),
         metavar="SECONDS",
         help="how long /hw_proxy/scanner waits for a scan (default 20)",
     )
     add(
         "--scan-max-age",
-        type=_float_in(0.1, 300),
+        type=_number_in(float, 0.1, 300),
         metavar="SECONDS",
         help="scans nobody asked for are dropped after this (default 5)",
     )
     add(
         "--dedupe-window",
-        type=_float_in(0, 3600),
+        type=_number_in(float, 0, 3600),
         metavar="SECONDS",
         help="the same receipt sent again within this window prints once (default 10; 0: off)",
     )
-    add("--queue-size", type=_int_in(1, 1000), help="jobs waiting per printer (default 32)")
+    add("--queue-size", type=_number_in(int, 1, 1000), help="jobs waiting per printer (default 32)")
     add(
         "--job-max-age",
-        type=_float_in(1, 86400),
+        type=_number_in(float, 1, 86400),
         metavar="SECONDS",
         help="a job the printer could not take within this is dropped (default 60)",
     )
@@ -181,7 +180,7 @@ def build_parser():
     )
     add(
         "--status-interval",
-        type=_float_in(1, 3600),
+        type=_number_in(float, 1, 3600),
         metavar="SECONDS",
         help="how often status is sent to --odoo-url (default 30, and on every change)",
     )
@@ -196,18 +195,7 @@ def build_parser():
     return p
 
 
-_FILE_TYPES = {
-    "port": _int_in(0, 65535),
-    "printer-width": _int_in(64, 2048),
-    "scanner-timeout": _float_in(0.05, 300),
-    "scan-max-age": _float_in(0.1, 300),
-    "dedupe-window": _float_in(0, 3600),
-    "queue-size": _int_in(1, 1000),
-    "job-max-age": _float_in(1, 86400),
-    "status-interval": _float_in(1, 3600),
-}
 _FILE_LISTS = {"printer", "scanner"}
-_FILE_CHOICES = {"keyboard-layout": sorted(KEYBOARD_LAYOUTS), "log-level": LOG_LEVELS}
 
 
 def _read_config_file(path, parser):
@@ -221,28 +209,34 @@ def _read_config_file(path, parser):
         raise OptionError("--config", f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise OptionError("--config", f"{path} is not valid TOML: {exc}") from None
-    known = {action.dest for action in parser._actions} - {"help", "version", "config"}
+    # Each option is checked by its own argparse type and choices: one declaration.
+    actions = {
+        action.dest: action
+        for action in parser._actions
+        if action.dest not in ("help", "version", "config")
+    }
     values = {}
     for raw_key, raw_value in data.items():
         key = raw_key.replace("_", "-")
         dest = key.replace("-", "_")
         value = raw_value
-        if dest not in known:
+        action = actions.get(dest)
+        if action is None:
             raise OptionError("--config", f"{path}: unknown option {raw_key!r}")
         try:
             if key in _FILE_LISTS:
                 value = [value] if isinstance(value, str) else value
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise argparse.ArgumentTypeError("expected a string or a list of strings")
-            elif key in _FILE_TYPES:
-                value = _FILE_TYPES[key](value)
+            elif action.type is not None:
+                value = action.type(value)
             elif key == "simulate":
                 if not isinstance(value, bool):
                     raise argparse.ArgumentTypeError("expected true or false")
             elif not isinstance(value, str):
                 raise argparse.ArgumentTypeError("expected a string")
-            if key in _FILE_CHOICES and value not in _FILE_CHOICES[key]:
-                choices = ", ".join(_FILE_CHOICES[key])
+            if action.choices and value not in action.choices:
+                choices = ", ".join(action.choices)
                 raise argparse.ArgumentTypeError(f"{value!r} is not one of {choices}")
         except argparse.ArgumentTypeError as exc:
             raise OptionError(f"--{key}", f"{exc} (in {path})") from None
