@@ -20,6 +20,10 @@ VOUCHER_STATES = [
     ("blocked", "Blocked"),
     ("used", "Used"),
 ]
+# The terms of a voucher, shared with the generation wizard and its batches.
+VALUE_TYPES = [("nominal", "Nominal Value"), ("discount", "Discount")]
+DISCOUNT_TYPES = [("percent", "Percentage"), ("amount", "Amount")]
+DISCOUNT_SCOPES = [("bill", "The Bill"), ("product", "An Item"), ("category", "An Item Group")]
 VOUCHER_TYPES = [
     ("card_gift", "Gift upon a New Club Card"),
     ("points", "Versus Bonus Points"),
@@ -155,17 +159,15 @@ class VmsVoucher(models.Model):
     valid_to = fields.Date(tracking=True)
 
     value_type = fields.Selection(
-        [("nominal", "Nominal Value"), ("discount", "Discount")],
+        VALUE_TYPES,
         required=True,
         default="nominal",
     )
     nominal_amount = fields.Monetary(currency_field="currency_id", tracking=True)
-    discount_type = fields.Selection(
-        [("percent", "Percentage"), ("amount", "Amount")], default="percent"
-    )
+    discount_type = fields.Selection(DISCOUNT_TYPES, default="percent")
     discount_value = fields.Float()
     discount_scope = fields.Selection(
-        [("bill", "The Bill"), ("product", "An Item"), ("category", "An Item Group")],
+        DISCOUNT_SCOPES,
         default="bill",
     )
     discount_product_id = fields.Many2one("product.product", string="Discounted Item")

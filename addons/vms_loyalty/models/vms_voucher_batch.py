@@ -8,7 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import codes
-from .vms_voucher import VOUCHER_TYPES
+from .vms_voucher import DISCOUNT_SCOPES, DISCOUNT_TYPES, VALUE_TYPES, VOUCHER_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -37,16 +37,12 @@ class VmsVoucherGenerateMixin(models.AbstractModel):
     )
     valid_from = fields.Date()
     valid_to = fields.Date()
-    value_type = fields.Selection(
-        [("nominal", "Nominal Value"), ("discount", "Discount")], required=True, default="nominal"
-    )
+    value_type = fields.Selection(VALUE_TYPES, required=True, default="nominal")
     nominal_amount = fields.Monetary(currency_field="currency_id")
-    discount_type = fields.Selection(
-        [("percent", "Percentage"), ("amount", "Amount")], default="percent"
-    )
+    discount_type = fields.Selection(DISCOUNT_TYPES, default="percent")
     discount_value = fields.Float()
     discount_scope = fields.Selection(
-        [("bill", "The Bill"), ("product", "An Item"), ("category", "An Item Group")],
+        DISCOUNT_SCOPES,
         default="bill",
     )
     discount_product_id = fields.Many2one("product.product", string="Discounted Item")

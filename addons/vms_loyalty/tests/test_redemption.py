@@ -16,6 +16,33 @@ class RedemptionCase(VmsCase):
         super().setUpClass()
         cls.Redemption = cls.env["vms.redemption"].with_user(cls.store_user)
 
+    def foreign_voucher(self):
+        """An active voucher of another retailer (company)."""
+        campaign = (
+            self.env["vms.campaign"]
+            .sudo()
+            .create(
+                {
+                    "name": "Elsewhere",
+                    "code": "ELSE",
+                    "company_id": self.other_company.id,
+                    "state": "running",
+                }
+            )
+        )
+        return (
+            self.env["vms.voucher"]
+            .sudo()
+            .create(
+                {
+                    "campaign_id": campaign.id,
+                    "company_id": self.other_company.id,
+                    "nominal_amount": 10.0,
+                    "state": "active",
+                }
+            )
+        )
+
     def hold(self, voucher, amount, key, order_ref="POS/0001", **kwargs):
         return self.Redemption._vms_hold(
             voucher.code,
@@ -336,28 +363,7 @@ class TestRedemption(RedemptionCase):
         self.assertEqual(self.env.cr.fetchone()[0], 0)
 
     def test_foreign_company_voucher_is_not_found(self):
-        foreign = (
-            self.env["vms.voucher"]
-            .sudo()
-            .create(
-                {
-                    "campaign_id": self.env["vms.campaign"]
-                    .sudo()
-                    .create(
-                        {
-                            "name": "Elsewhere",
-                            "code": "ELSE",
-                            "company_id": self.other_company.id,
-                            "state": "running",
-                        }
-                    )
-                    .id,
-                    "company_id": self.other_company.id,
-                    "nominal_amount": 10.0,
-                    "state": "active",
-                }
-            )
-        )
+        foreign = self.foreign_voucher()
         error = refusal(
             self.Redemption.sudo()._vms_hold,
             foreign.code,

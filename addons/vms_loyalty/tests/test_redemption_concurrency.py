@@ -101,21 +101,23 @@ class TestConcurrentRedemption(TransactionCase):
             )
             return voucher.spent_amount, voucher.state, len(uses), voucher._vms_replay()
 
+    @staticmethod
+    def _redeem(env, code, amount, **request):
+        """One channel's redeem, answered as every channel is answered."""
+        return env["vms.redemption"]._vms_redeem(code, amount, **request)._vms_result()
+
     def test_one_of_eight_redeems_the_full_balance(self):
         code = self._new_voucher(40.0)
 
         def redeem(env, index):
-            return (
-                env["vms.redemption"]
-                ._vms_redeem(
-                    code,
-                    40.0,
-                    order_ref=f"TILL-{index}/0001",
-                    idempotency_key=f"race-{self.run_id}-{index}",
-                    channel="pos",
-                    express=self.EXPRESS,
-                )
-                ._vms_result()
+            return self._redeem(
+                env,
+                code,
+                40.0,
+                order_ref=f"TILL-{index}/0001",
+                idempotency_key=f"race-{self.run_id}-{index}",
+                channel="pos",
+                express=self.EXPRESS,
             )
 
         outcomes = self._race(redeem)
@@ -132,17 +134,14 @@ class TestConcurrentRedemption(TransactionCase):
         code = self._new_voucher(40.0)
 
         def redeem(env, index):
-            return (
-                env["vms.redemption"]
-                ._vms_redeem(
-                    code,
-                    15.0,
-                    order_ref="VENDING-7/0042",
-                    idempotency_key=f"vending-7-retry-{self.run_id}",
-                    channel="api",
-                    express=self.EXPRESS,
-                )
-                ._vms_result()
+            return self._redeem(
+                env,
+                code,
+                15.0,
+                order_ref="VENDING-7/0042",
+                idempotency_key=f"vending-7-retry-{self.run_id}",
+                channel="api",
+                express=self.EXPRESS,
             )
 
         outcomes = self._race(redeem)
@@ -161,17 +160,14 @@ class TestConcurrentRedemption(TransactionCase):
         operator = self.env.ref("base.user_admin").id
 
         def redeem(env, index):
-            return (
-                env["vms.redemption"]
-                ._vms_redeem(
-                    code,
-                    10.0,
-                    order_ref=f"MIXED-{index}/0001",
-                    idempotency_key=f"mixed-{self.run_id}-{index}",
-                    channel="api" if index % 2 else "pos",
-                    express=bool(index % 2),
-                )
-                ._vms_result()
+            return self._redeem(
+                env,
+                code,
+                10.0,
+                order_ref=f"MIXED-{index}/0001",
+                idempotency_key=f"mixed-{self.run_id}-{index}",
+                channel="api" if index % 2 else "pos",
+                express=bool(index % 2),
             )
 
         outcomes = self._race(redeem, uid=operator)

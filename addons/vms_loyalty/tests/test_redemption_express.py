@@ -333,27 +333,6 @@ class TestRedemptionExpress(RedemptionCase):
         self.assertTrue(express(anonymous.code, 5.0, idempotency_key="visible-key-1", **request))
 
     def test_vouchers_the_user_may_not_see_are_not_found(self):
-        foreign = (
-            self.env["vms.voucher"]
-            .sudo()
-            .create(
-                {
-                    "campaign_id": self.env["vms.campaign"]
-                    .sudo()
-                    .create(
-                        {
-                            "name": "Elsewhere",
-                            "code": "ELSEX",
-                            "company_id": self.other_company.id,
-                            "state": "running",
-                        }
-                    )
-                    .id,
-                    "company_id": self.other_company.id,
-                    "nominal_amount": 10.0,
-                    "state": "active",
-                }
-            )
-        )
+        foreign = self.foreign_voucher()
         self.assertIsNone(self.express(foreign, 5.0, "foreign-key-01"))
         self.assertEqual(foreign.spent_amount, 0)
