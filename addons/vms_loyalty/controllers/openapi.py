@@ -86,8 +86,17 @@ def _body(route):
     }
 
 
-def _operation(summary, answer, route=None, errors=ERRORS):
+# What a redemption's answer leads to: its id is the path of the next steps.
+REDEMPTION_LINKS = {
+    name: {"operationId": name, "parameters": {"id": "$response.body#/id"}}
+    for name in ("confirm", "release", "reverse")
+}
+
+
+def _operation(summary, answer, route=None, *, errors=ERRORS, operation_id=None, links=None):
     responses = {"200": {"description": "OK", "content": {"application/json": {"schema": answer}}}}
+    if links:
+        responses["200"]["links"] = links
     for status in errors:
         responses[str(status)] = {
             "description": "Refused; nothing was changed.",
@@ -100,7 +109,12 @@ def _operation(summary, answer, route=None, errors=ERRORS):
                     "schema": {"type": "string", "pattern": "^[0-9]+$"},
                 }
             }
-    operation = {"summary": summary, "responses": responses, "security": [{"apiKey": []}]}
+    operation = {
+        "operationId": operation_id or route,
+        "summary": summary,
+        "responses": responses,
+        "security": [{"apiKey": []}],
+    }
     if route:
         operation["requestBody"] = _body(route)
     return operation
@@ -122,7 +136,12 @@ def openapi_document(prefix):
             )
         },
         "/redemptions": {
-            "post": _operation("Hold an amount of a voucher for an order.", REDEMPTION, "hold")
+            "post": _operation(
+                "Hold an amount of a voucher for an order.",
+                REDEMPTION,
+                "hold",
+                links=REDEMPTION_LINKS,
+            )
         },
         "/redemptions/{id}/confirm": {
             "post": _operation("Spend a held amount, once.", REDEMPTION, "confirm"),
@@ -140,7 +159,14 @@ def openapi_document(prefix):
             ),
             "parameters": [HOLD_ID],
         },
-        "/redeem": {"post": _operation("Hold and confirm in one call.", REDEMPTION, "redeem")},
+        "/redeem": {
+            "post": _operation(
+                "Hold and confirm in one call.",
+                REDEMPTION,
+                "redeem",
+                links={"reverse": REDEMPTION_LINKS["reverse"]},
+            )
+        },
         "/otp": {
             "post": _operation(
                 "Send the voucher's holder a one-time code approving a redemption.", OTP, "otp"
@@ -152,6 +178,7 @@ def openapi_document(prefix):
                 "X-Voucher-PIN header).",
                 VOUCHER,
                 errors=(401, 403, 404, 405, 409, 422, 429),
+                operation_id="voucher",
             ),
             "parameters": [
                 {

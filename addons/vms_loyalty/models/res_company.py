@@ -49,8 +49,9 @@ class ResCompany(models.Model):
     )
     vms_otp_mandatory = fields.Boolean(
         string="OTP Is Mandatory to Redeem Loyalty",
-        help="Redemptions at or above the minimum value need a one-time password "
-        "sent by SMS to the holder's mobile.",
+        help="Redemptions that belong to someone (club points, vouchers with a holder or "
+        "a club card) at or above the minimum value need a one-time password sent by SMS to "
+        "that holder's mobile. Bearer vouchers have nobody to send it to and need none.",
     )
     vms_otp_min_amount = fields.Monetary(
         string="Minimum Value of OTP-Based Loyalty Redemption",

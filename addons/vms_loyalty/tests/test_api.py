@@ -1,12 +1,13 @@
 import json
 import time
+import xmlrpc.client
 from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2.errors
 
 from odoo import fields
-from odoo.exceptions import AccessDenied, AccessError, ConcurrencyError
+from odoo.exceptions import ConcurrencyError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -335,18 +336,28 @@ class TestVoucherApi(ApiCase):
                 )
                 self.assertEqual(response.status_code, 403, response.text)
                 self.assertNotIn("Api Holder", response.text)
-        # XML-RPC checks the key as a password of the "rpc" scope, then runs the
-        # call with the user's rights (the same steps as /xmlrpc/2/object, which
-        # cannot run inside a test's HTTP server): a channel key fails the first,
-        # the user's unscoped key the second.
-        Users = self.env["res.users"].with_user(self.machine)
-        credential = {"type": "password", "password": self.key}
-        with self.assertRaises(AccessDenied):
-            Users._check_credentials(credential, {"interactive": False})
-        Users._check_credentials(dict(credential, password=unscoped), {"interactive": False})
-        for model in models:
-            with self.subTest(model=model, rpc="xmlrpc"), self.assertRaises(AccessError):
-                self.env[model].with_user(self.machine).search_read([], ["display_name"])
+        # XML-RPC takes a key as the password of an "rpc" scope: a channel's key
+        # is refused, its user's unscoped key runs with no rights.
+        proxy = xmlrpc.client.ServerProxy(f"{self.base_url()}/xmlrpc/2/object")
+        with (
+            self.allow_requests(all_requests=True),
+            mute_logger("odoo.http", "odoo.addons.rpc.controllers.xmlrpc"),
+        ):
+            for key in (self.key, unscoped):
+                for model in models:
+                    with self.subTest(model=model, rpc="xmlrpc"):
+                        with self.assertRaises(xmlrpc.client.Fault) as caught:
+                            proxy.execute_kw(
+                                self.env.cr.dbname,
+                                self.machine.id,
+                                key,
+                                model,
+                                "search_read",
+                                [[]],
+                                {"fields": ["display_name"]},
+                            )
+                        expected = "not allowed to access" if key == unscoped else "Access Denied"
+                        self.assertIn(expected, caught.exception.faultString)
 
     def test_revoked_key_stops_at_once(self):
         voucher = self.voucher()

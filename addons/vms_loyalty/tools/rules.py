@@ -228,7 +228,8 @@ def parse_amount(env, value, money, what="amount"):
                 max=MAX_AMOUNT,
             ),
         )
-    places = max(-amount.as_tuple().exponent, 0)
+    # Trailing zeros are no decimals: "25.00" is 25 in a currency without cents.
+    places = max(-amount.normalize().as_tuple().exponent, 0)
     grid = Decimal(repr(money.rounding))
     if places > money.decimal_places or amount % grid:
         raise VmsInvalid(
