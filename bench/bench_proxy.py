@@ -29,7 +29,7 @@ import qrcode
 from PIL import Image, ImageDraw
 from pyzbar import pyzbar
 
-from vms_hw_proxy_service.simulators import SimulatedPrinter
+from vms_hw_proxy_service.sim.printer import SimulatedPrinter
 
 PRINTS = 100
 POLLERS = 10
