@@ -264,6 +264,7 @@ class ProxyApp:
             info["odoo"] = {
                 "url": self.options.odoo_url,
                 "bus": "connected" if self.bus.connected else "disconnected",
+                "connections": self.bus.connections,
                 "jobs_printed": self.jobs.printed,
                 "jobs_failed": self.jobs.failed,
             }
