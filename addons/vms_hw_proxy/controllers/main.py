@@ -168,6 +168,7 @@ class VmsProxyController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=True,
     )
     def job_payload(self):
         def handle(configs, payload):
@@ -176,8 +177,9 @@ class VmsProxyController(http.Controller):
                 raise ProxyRequestError(410, "expired", "This job expired: do not print it.")
             if job.state not in ("waiting", "sent"):
                 raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
+            # Read only, to keep the way to the printer short: the proxy says "sent"
+            # through /job/result once it has the image.
             data = base64.b64decode(job.payload or b"")
-            job._vms_mark_sent()
             mimetype = next(
                 (kind for magic, kind in PAYLOAD_MIMETYPES.items() if data.startswith(magic)),
                 "application/octet-stream",
@@ -201,11 +203,14 @@ class VmsProxyController(http.Controller):
         def handle(configs, payload):
             job = self._job(configs, payload)
             state = payload.get("state")
-            if state not in ("done", "failed"):
-                raise ProxyRequestError(422, "invalid_state", "state must be done or failed.")
+            if state not in ("sent", "done", "failed"):
+                raise ProxyRequestError(422, "invalid_state", "state must be sent, done or failed.")
             message = payload.get("message") or ""
             if not isinstance(message, str):
                 raise ProxyRequestError(422, "invalid_payload", "message must be a string.")
+            if state == "sent":
+                job._vms_mark_sent()
+                return request.make_json_response({"ok": True, "state": job.state})
             if not job._vms_mark_result(state == "done", message[:500]):
                 raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
             return request.make_json_response({"ok": True, "state": job.state})

@@ -9,7 +9,7 @@ class IrWebsocket(models.AbstractModel):
     def _after_subscribe_data(self, data):
         """A proxy subscribing to its channel gets its tills' open print jobs again:
         those created while it was offline, and those it never confirmed."""
-        super()._after_subscribe_data(data)
+        result = super()._after_subscribe_data(data)
         channels = [
             channel
             for channel in data["channels"]
@@ -17,3 +17,4 @@ class IrWebsocket(models.AbstractModel):
         ]
         if channels:
             self.env["vms.hw.job"]._vms_offer_open_jobs(channels)
+        return result

@@ -86,7 +86,13 @@ class VmsHwJob(models.Model):
                 if image.format not in ("PNG", "JPEG"):
                     raise UserError(_("Only PNG and JPEG images can be printed."))
                 if image.width * image.height > MAX_IMAGE_PIXELS:
-                    raise UserError(_("The image to print is too large (%sx%s).", *image.size))
+                    raise UserError(
+                        _(
+                            "The image to print is too large (%(width)sx%(height)s).",
+                            width=image.width,
+                            height=image.height,
+                        )
+                    )
                 image.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise UserError(_("The image to print cannot be read.")) from exc
@@ -144,11 +150,11 @@ class VmsHwJob(models.Model):
     # -- what the proxy reports ------------------------------------------------------
 
     def _vms_mark_sent(self):
+        """The proxy has the image (it says so after fetching it)."""
         self.ensure_one()
-        values = {"sent_at": fields.Datetime.now()}
-        if self.state == "waiting":
-            values["state"] = "sent"
-        self.write(values)
+        if self.state != "waiting":
+            return
+        self.write({"state": "sent", "sent_at": fields.Datetime.now()})
         self.config_id._vms_notify_back_office("job")
 
     def _vms_mark_result(self, ok, message=""):

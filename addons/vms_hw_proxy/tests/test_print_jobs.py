@@ -86,7 +86,12 @@ class TestPrintJobs(HttpCase):
         self.assertEqual(response.headers["Content-Type"], "image/png")
         self.assertEqual(codes(response.content)[0], ["VMS-JOB-IMAGE-1"])
         job.invalidate_recordset()
-        self.assertEqual(job.state, "sent")
+        self.assertEqual(job.state, "waiting")  # fetching changes nothing ...
+        response = self._proxy("result", {"job_id": job.id, "state": "sent"})
+        self.assertEqual(response.json(), {"ok": True, "state": "sent"}, response.text)
+        job.invalidate_recordset()
+        self.assertEqual(job.state, "sent")  # ... the proxy says it has the image
+        self.assertTrue(job.sent_at)
 
         response = self._proxy("result", {"job_id": job.id, "state": "done"})
         self.assertEqual(response.json(), {"ok": True, "state": "done"}, response.text)
@@ -171,7 +176,7 @@ class TestPrintJobs(HttpCase):
         waiting = self.config._vms_hw_print_image(qr_png("VMS-WAIT"))
         sent = self.config._vms_hw_print_image(qr_png("VMS-SENT"))
         done = self.config._vms_hw_print_image(qr_png("VMS-DONE"))
-        self._proxy("payload", {"job_id": sent.id})
+        self._proxy("result", {"job_id": sent.id, "state": "sent"})
         done._vms_mark_result(True)
         old = self.config._vms_hw_print_image(qr_png("VMS-OLD"), ttl=1)
         old.sudo().expires_at = fields.Datetime.now() - timedelta(seconds=1)

@@ -3,7 +3,9 @@
 A bus notification only names the job (``{"job_id": N, ...}``); the image is
 fetched with the proxy's secret from ``/vms_hw_proxy/job/payload``, so a job
 id alone prints nothing. Jobs are handled one after another by one thread.
-A job already printed (the journal) is reported done again without printing;
+Once it has the image the proxy reports the job ``sent`` (off the way to the
+printer), then ``done`` or ``failed``. A job already printed (the journal) is
+reported done again without printing;
 a job already on its way to the printer is not queued twice.
 """
 
@@ -93,6 +95,7 @@ class JobRunner:
             _logger.warning("print job %s not fetched: %s", job_id, exc)
             self._forget(job_id)
             return
+        self.reporter.job_result(job_id, "sent")
         try:
             image = decode_image(raw, printer.width)
         except ReceiptError as exc:

@@ -9,7 +9,7 @@ the proxy's bus secret (header ``X-VMS-Proxy-Secret``):
   changes, and every ``--status-interval`` seconds otherwise. Odoo answers
   ``report_scans``: whether a till of this proxy wants its scans;
 - ``scan``: ``{"barcode": ...}``, at once, when Odoo asked for scans;
-- ``job/result``: ``{"job_id": N, "state": "done"|"failed", "message": ...}``.
+- ``job/result``: ``{"job_id": N, "state": "sent"|"done"|"failed", "message": ...}``.
 
 One thread sends them in order. While Odoo cannot be reached the messages
 wait (status collapses to the latest), and sending resumes with backoff; a
