@@ -176,6 +176,23 @@ class ResCompany(models.Model):
                         )
                     )
 
+    @api.model
+    def _vms_current(self):
+        """The store a request works at: ``env.company`` (checked against the
+        user's companies unless sudo), read without fetching the user's record
+        on every call; sudo, to read its settings (a channel has no rights on
+        companies)."""
+        if self.env.context.get("allowed_company_ids"):
+            return self.env.company.sudo()
+        return self.sudo().browse(self._vms_user_company_id(self.env.uid))
+
+    @api.model
+    @tools.ormcache("uid")
+    def _vms_user_company_id(self, uid):
+        # Odoo clears this cache when a user's company changes (res.users write).
+        self.env.cr.execute("SELECT company_id FROM res_users WHERE id = %s", [uid])
+        return self.env.cr.fetchone()[0]
+
     def _vms_store(self):
         """This company as a store, as the redemption rules see it (cached)."""
         self.ensure_one()

@@ -128,9 +128,9 @@ class VmsRedemption(models.Model):
     @api.model
     def _vms_request_company(self):
         """The store of the request, as the caller's own environment says
-        (``env.company`` is checked against the user's companies unless sudo);
+        (``env.company``, checked against the user's companies unless sudo);
         sudo, to read its settings: a channel has no rights on companies."""
-        return self.env.company.sudo()
+        return self.env["res.company"]._vms_current()
 
     @api.model
     def _vms_request_store(self):

@@ -178,23 +178,18 @@ class VmsRedemptionApi(models.AbstractModel):
                 )
             sale["currency"] = currency
         if values.get("card"):
-            # sudo: a channel reads no cards itself; only one of its store is taken.
-            card = (
-                self.env["vms.card"]
-                .sudo()
-                .search(
-                    [
-                        ("number", "=", values["card"]),
-                        ("company_id", "in", list(store.company_ids)),
-                    ],
-                    limit=1,
-                )
+            # A channel reads no cards itself; only one of its store is taken.
+            self.env.cr.execute(
+                "SELECT id, state, COALESCE(partner_id, 0) FROM vms_card "
+                "WHERE number = %s AND company_id = ANY(%s)",
+                [values["card"], list(store.company_ids)],
             )
-            if not card:
+            row = self.env.cr.fetchone()
+            if not row:
                 raise VmsNotFound(
                     "card_not_found", _("No club card %(number)s.", number=values["card"])
                 )
-            sale["card"] = card
+            sale["card"] = rules.Card(*row)
         if values.get("lines") is not None:
             sale["lines"] = self._vms_api_lines(values["lines"], store)
         return sale
@@ -202,28 +197,35 @@ class VmsRedemptionApi(models.AbstractModel):
     @api.model
     def _vms_api_lines(self, lines, store):
         """Bill lines as the engine takes them, their items found by barcode or
-        internal reference among the store's (or shared) products."""
-        # sudo: a channel reads no products itself; only the store's are taken.
-        Product = self.env["product.product"].sudo()
+        internal reference among the store's (or shared) products, in one query
+        (a channel reads no products itself)."""
+        self.env["product.product"].flush_model(["barcode", "default_code", "active"])
+        self.env.cr.execute(
+            """
+            SELECT pp.barcode, pp.default_code, pp.id, COALESCE(pc.parent_path, '')
+              FROM product_product pp
+              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+              LEFT JOIN product_category pc ON pc.id = pt.categ_id
+             WHERE pp.active
+               AND (pp.barcode = ANY(%(items)s) OR pp.default_code = ANY(%(items)s))
+               AND (pt.company_id IS NULL OR pt.company_id = ANY(%(companies)s))
+             ORDER BY pp.id
+            """,
+            {"items": [line["item"] for line in lines], "companies": list(store.company_ids)},
+        )
+        found = {}
+        for barcode, default_code, product_id, path in self.env.cr.fetchall():
+            found.setdefault(("barcode", barcode), (product_id, path))
+            found.setdefault(("default_code", default_code), (product_id, path))
         result = []
         for index, line in enumerate(lines):
-            product = Product.search(
-                [
-                    (line["by"], "=", line["item"]),
-                    ("company_id", "in", [False, *store.company_ids]),
-                ],
-                limit=1,
-            )
+            product = found.get((line["by"], line["item"]))
             if not product:
                 raise VmsNotFound(
                     "item_not_found", _("No item %(item)s.", item=line["item"]), line=index
                 )
             result.append(
-                {
-                    "product": product,
-                    "qty": float(line["qty"]),
-                    "price_unit": float(line["price_unit"]),
-                }
+                rules.Line(product[0], product[1], float(line["qty"]), float(line["price_unit"]))
             )
         return result
 

@@ -47,17 +47,16 @@ class VmsRedemptionVoucher(models.AbstractModel):
         method="code",
         pin=None,
     ):
-        """The sale a till, the panel or a channel describes, as plain facts."""
+        """The sale a till, the panel or a channel describes, as plain facts.
+
+        ``card`` is a ``vms.card`` or already a ``rules.Card``; each of
+        ``lines`` a dict of ``product`` (a ``product.product``), ``qty`` and
+        ``price_unit``, or already a ``rules.Line``.
+        """
         if lines is not None:
-            lines = tuple(
-                rules.Line(
-                    line["product"].id,
-                    line["product"].sudo().categ_id.parent_path or "",
-                    float(line["qty"]),
-                    float(line["price_unit"]),
-                )
-                for line in lines
-            )
+            lines = tuple(self._vms_line_facts(line) for line in lines)
+        if card and not isinstance(card, rules.Card):
+            card = rules.Card(card.id, card.sudo().state, card.sudo().partner_id.id)
         if bill_amount is not None:
             self.env["vms.voucher"]._vms_check_amount(bill_amount, _("bill amount"))
         return rules.Sale(
@@ -66,11 +65,21 @@ class VmsRedemptionVoucher(models.AbstractModel):
             bill_amount=bill_amount,
             lines=lines,
             partner_id=partner.id if partner else 0,
-            card=rules.Card(card.id, card.sudo().state, card.sudo().partner_id.id)
-            if card
-            else None,
+            card=card or None,
             method=method,
             pin_given=pin is not None,
+        )
+
+    @api.model
+    def _vms_line_facts(self, line):
+        if isinstance(line, rules.Line):
+            return line
+        product = line["product"].sudo()  # sudo: its item group decides a voucher's scope
+        return rules.Line(
+            product.id,
+            product.categ_id.parent_path or "",
+            float(line["qty"]),
+            float(line["price_unit"]),
         )
 
     @api.model
@@ -93,7 +102,7 @@ class VmsRedemptionVoucher(models.AbstractModel):
         now = store.local_now(fields.Datetime.now())
         presented = rules.Sale(0.0, method=method, pin_given=pin is not None)
         needs_pin = rules.check_access(self.env, facts, campaign, store, presented, local_now=now)
-        money = self.env.company.browse(facts.company_id)._vms_store().money
+        money = self.env["res.company"].browse(facts.company_id)._vms_store().money
         sale = self._vms_sale(
             money, rules.parse_amount(self.env, amount, money), method=method, pin=pin, **sale
         )
@@ -113,17 +122,21 @@ class VmsRedemptionVoucher(models.AbstractModel):
     def _vms_sale_inputs(self, code, amount, pin=None, **sale):
         """A voucher request's inputs for its idempotency fingerprint."""
         lines = sale.get("lines")
+        card, currency, partner = sale.get("card"), sale.get("currency"), sale.get("partner")
         return {
             "code": code,
             "amount": rules.amount_key(amount),
             "pin": self._vms_secret_digest(pin),
-            "currency": sale.get("currency"),
-            "card": sale.get("card"),
-            "partner": sale.get("partner"),
-            "bill_amount": sale.get("bill_amount"),
+            "currency": currency.id if currency else None,
+            "card": card.id if card else None,
+            "partner": partner.id if partner else None,
+            "bill_amount": rules.amount_key(sale.get("bill_amount")),
             "lines": None
             if lines is None
-            else [(line["product"].id, line["qty"], line["price_unit"]) for line in lines],
+            else [
+                (fact.product_id, rules.amount_key(fact.qty), rules.amount_key(fact.price_unit))
+                for fact in map(self._vms_line_facts, lines)
+            ],
         }
 
     # Validate, hold, redeem --------------------------------------------------

@@ -356,6 +356,9 @@ class VmsVoucher(models.Model):
         """Single vouchers from a form, an import or a till: code and barcode
         drawn or checked, and the generate (and activate) rows written. Bulk
         generation uses SQL instead, see ``vms.voucher.batch``."""
+        # The caller's dicts are left alone: a code drawn for one voucher must
+        # not be reused by a caller that creates another from the same values.
+        vals_list = [dict(vals) for vals in vals_list]
         initial_states = []
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -525,7 +528,7 @@ class VmsVoucher(models.Model):
                 "voucher_id": voucher.id,
                 "company_id": voucher.company_id.id,
                 "type": operation,
-                "store_id": self.env.company.id,
+                "store_id": self.env["res.company"]._vms_current().id,
                 "user_id": self.env.uid,
                 **row_values,
             }

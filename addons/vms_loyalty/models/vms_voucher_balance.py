@@ -77,7 +77,7 @@ class VmsVoucherBalance(models.AbstractModel):
         self.ensure_one()
         voucher = self.sudo()  # sudo: the engine checked the caller; rows keep the operator
         facts = voucher._vms_facts(voucher_id=self.id, lock=True, exclude=exclude or 0)
-        store = self.env.company._vms_store()
+        store = self.env["res.company"]._vms_current()._vms_store()
         money = voucher.company_id._vms_store().money
         amount = rules.parse_amount(self.env, amount, money)
         rules.check_still_spendable(

@@ -81,8 +81,8 @@ class VmsVoucherCodes(models.AbstractModel):
     @api.model
     def _vms_parse_code(self, code, company=None):
         """Normalised code, or a clear refusal for a code that cannot be ours."""
-        company = company or self.env.company
-        prefix, length = company.vms_code_prefix or "", company.vms_code_length
+        store = (company or self.env["res.company"]._vms_current())._vms_store()
+        prefix, length = store.code_prefix, store.code_length
         try:
             return codes.parse(code, prefix, length)
         except codes.CodeError as error:
@@ -91,7 +91,7 @@ class VmsVoucherCodes(models.AbstractModel):
                 "prefix": _(
                     "%(code)s is not a voucher code of %(company)s: codes start with %(prefix)s.",
                     code=error.code,
-                    company=company.name,
+                    company=store.name,
                     prefix=prefix,
                 ),
                 "length": _(
@@ -121,7 +121,7 @@ class VmsVoucherCodes(models.AbstractModel):
         and length of the settings) has its check character verified here, so
         a mistyped code never reaches the database.
         """
-        company = company or self.env.company
+        company = company or self.env["res.company"]._vms_current()
         if not isinstance(presented, str) or not presented.strip():
             raise VmsInvalid("code_required", _("A voucher code is required."))
         raw = presented.strip()
@@ -130,7 +130,8 @@ class VmsVoucherCodes(models.AbstractModel):
                 "invalid_code", _("This is not a voucher code: too long or unprintable.")
             )
         cleaned = codes.normalize(raw)
-        prefix, length = company.vms_code_prefix or "", company.vms_code_length
+        store = company._vms_store()
+        prefix, length = store.code_prefix, store.code_length
         if cleaned.isdigit() and len(cleaned) == 13:
             if not codes.ean13_valid(cleaned):
                 raise VmsInvalid(
@@ -146,9 +147,9 @@ class VmsVoucherCodes(models.AbstractModel):
         """The refusal for a string that named no voucher: why it cannot be a
         code of ours, or simply unknown (a well-formed code of another
         retailer's prefix tells nothing more)."""
-        company = company or self.env.company
+        company = company or self.env["res.company"]._vms_current()
         cleaned = codes.normalize(presented)
-        length = company.vms_code_length
+        length = company._vms_store().code_length
         if method == "external" and not (
             len(cleaned) > length and codes.luhn_mod_n_valid(cleaned[-length:])
         ):

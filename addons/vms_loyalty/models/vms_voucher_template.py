@@ -106,9 +106,10 @@ class VmsVoucherTemplate(models.Model):
             "validity": validity,
             "holder": voucher.partner_id.name or "",
             "campaign": voucher.campaign_id.bill_text or voucher.campaign_id.name or "",
-            "barcode_payload": voucher.barcode or voucher.code,
+            # Only the symbols the voucher is redeemed by are printed.
+            "barcode_payload": (voucher.barcode or voucher.code) if voucher.redeem_barcode else "",
             "barcode_format": voucher.company_id.vms_barcode_format,
-            "qr_payload": voucher.qr_payload,
+            "qr_payload": voucher.qr_payload if voucher.redeem_qr else "",
         }
 
     def _vms_render(self, vouchers):

@@ -409,6 +409,27 @@ class TestVoucherApi(ApiCase):
         status, info = self.api(path, method="GET", headers={"X-Voucher-PIN": "4711"})
         self.assertEqual((status, info["balance"]), (200, "15.00"))
 
+    def test_a_retry_is_answered_even_when_pin_entry_is_paused(self):
+        voucher = self.voucher(20.0)
+        voucher._vms_set_pin("4711")
+        self.addCleanup(self._forget_pin_failures, voucher)
+        body = self.hold_body(voucher, "5.00", "web-78-pin-0001", "WEB/78", pin="4711")
+        status, first = self.api("/redeem", body)
+        self.assertEqual(status, 200, first)
+        # Five wrong PINs just now (the test server's requests share the test's
+        # transaction, so they are written here rather than sent).
+        self.env.cr.execute(
+            "INSERT INTO vms_voucher_pin_failure (voucher_id, date) "
+            "SELECT %s, now() at time zone 'UTC' FROM generate_series(1, 5)",
+            [voucher.id],
+        )
+        self.assertRefused(
+            self.api("/redeem", self.hold_body(voucher, "1", "web-78-new-0001", pin="4711")),
+            429,
+            "pin_locked",
+        )
+        self.assertEqual(self.api("/redeem", body), (200, first))
+
     def _forget_pin_failures(self, voucher):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM vms_voucher_pin_failure WHERE voucher_id = %s", [voucher.id])

@@ -524,15 +524,9 @@ def check_min_payment(env, voucher, money, sale):
         )
 
 
-def check_balance(env, voucher, money, amount):
-    """Enough left, and enough not held by other sales in progress."""
-    if money.is_zero(amount):
-        raise VmsInvalid(
-            "invalid_amount", env._("Nothing to pay with voucher %(code)s.", code=voucher.code)
-        )
-    if voucher.value_type != "nominal":
-        return
-    if money.compare(amount, voucher.balance) > 0:
+def check_left(env, voucher, money, amount):
+    """A nominal voucher pays at most what is left of it."""
+    if voucher.value_type == "nominal" and money.compare(amount, voucher.balance) > 0:
         raise VmsConflict(
             "insufficient_balance",
             env._(
@@ -542,6 +536,17 @@ def check_balance(env, voucher, money, amount):
                 amount=money.text(amount),
             ),
         )
+
+
+def check_balance(env, voucher, money, amount):
+    """Enough left, and enough not held by other sales in progress."""
+    if money.is_zero(amount):
+        raise VmsInvalid(
+            "invalid_amount", env._("Nothing to pay with voucher %(code)s.", code=voucher.code)
+        )
+    if voucher.value_type != "nominal":
+        return
+    check_left(env, voucher, money, amount)
     free = voucher.balance - voucher.held
     if money.compare(amount, free) > 0:
         raise VmsConflict(
@@ -577,16 +582,7 @@ def check_still_spendable(env, voucher, money, amount, *, today, state_label, bi
     check_validity(env, voucher, today)
     if bill_amount is not None:
         check_min_payment(env, voucher, money, Sale(amount, bill_amount=bill_amount))
-    if voucher.value_type == "nominal" and money.compare(amount, voucher.balance) > 0:
-        raise VmsConflict(
-            "insufficient_balance",
-            env._(
-                "Voucher %(code)s has %(balance)s left, less than %(amount)s.",
-                code=voucher.code,
-                balance=money.text(voucher.balance),
-                amount=money.text(amount),
-            ),
-        )
+    check_left(env, voucher, money, amount)
 
 
 # ----------------------------------------------------------------------
