@@ -234,6 +234,17 @@ def run_loads(base, data):
             f"{base}/vms/api/v1/vouchers/validate", json=body, headers=api
         ).status_code
 
+    refusals = {}
+
+    def spend(session, body):
+        response = session.post(f"{base}/vms/api/v1/redeem", json=body, headers=api)
+        if response.status_code != 200:
+            code = response.json().get("error", {}).get("code", "?")
+            refusals[(response.status_code, code)] = (
+                refusals.get((response.status_code, code), 0) + 1
+            )
+        return response.status_code
+
     def redeem(session, n, pool=None, label="free"):
         code = pool[n % len(pool)] if pool else codes[next(next_voucher) % len(codes)]
         body = {
@@ -242,7 +253,7 @@ def run_loads(base, data):
             "order_ref": f"BENCH/{n}",
             "idempotency_key": f"bench-{run_id}-{label}-{n}",
         }
-        status = session.post(f"{base}/vms/api/v1/redeem", json=body, headers=api).status_code
+        status = spend(session, body)
         if status == 200:
             accepted["redeem"] += 1
         return status
@@ -257,7 +268,7 @@ def run_loads(base, data):
             "card": data["card"],
             "lines": [{"barcode": item, "qty": 1, "price_unit": "4.00"} for item in data["items"]],
         }
-        status = session.post(f"{base}/vms/api/v1/redeem", json=body, headers=api).status_code
+        status = spend(session, body)
         if status == 200:
             accepted["redeem"] += 1
         return status
@@ -313,6 +324,7 @@ def run_loads(base, data):
     contended = codes[:CONTENDED]
     fight = Load("contended", 20, partial(redeem, pool=contended, label="fight")).run()
     print(fight.row(), flush=True)
+    print(f"refusals of spending calls (status, code): {refusals}", flush=True)
     return {"rows": rows, "fight": fight, "accepted": accepted["redeem"]}
 
 

@@ -9,6 +9,8 @@ refusal to a status. Every answer is JSON; every refusal is
 nothing: the request's transaction is rolled back before answering.
 """
 
+import json
+import logging
 import re
 from functools import wraps
 
@@ -20,6 +22,7 @@ from ..exceptions import VmsError
 from ..tools import api_input
 from .openapi import openapi_document
 
+_logger = logging.getLogger(__name__)
 API = "/vms/api/v1"
 INT32_MAX = 2**31 - 1
 
@@ -42,18 +45,49 @@ def _refusal(error):
         if error.details.get("retry_after"):
             headers["Retry-After"] = str(error.details["retry_after"])
         return json_error(error.http_status, error.code, error.args[0], headers, **error.details)
+    # Odoo's own errors may name people and records (a constraint's message):
+    # the channel gets their kind, the log the rest.
+    _logger.info("VMS API: refused with %s: %s", type(error).__name__, error)
     if isinstance(error, AccessError):
-        return json_error(403, "forbidden", error.args[0])
-    return json_error(422, "refused", error.args[0])
+        return json_error(403, "forbidden", _("This channel may not do this."))
+    return json_error(
+        422, "refused", _("A rule of the store refused the request; nothing changed.")
+    )
 
 
-def readonly_unless_pin(controller, rule, args):
+def readonly_unless_counted(controller, rule, args):
     """Reads may go to a replica (``db_replica_host``), except those that
-    carry a PIN: a PIN's attempts are counted on the primary."""
+    count something on the primary: a PIN's attempts, or an unknown barcode
+    or third-party payload (counted per caller, see
+    ``vms.voucher.lookup.failure``). Only a voucher's own code, which has a
+    check character and is not guessed, is read on the replica for sure."""
     httprequest = request.httprequest
     if httprequest.headers.get("X-Voucher-PIN"):
         return False
-    return b'"pin"' not in (httprequest.get_data(cache=True) or b"")
+    code = args.get("code")
+    if code is None:
+        if (httprequest.content_length or 0) > api_input.MAX_BODY:
+            return True  # refused unread by the route
+        raw = httprequest.get_data(cache=True) or b""
+        if b'"pin"' in raw:
+            return False
+        try:
+            code = json.loads(raw).get("code")
+        except (ValueError, AttributeError, RecursionError):
+            return True  # refused by the route
+    match = re.match(r"^bearer\s+(\S{1,200})$", httprequest.headers.get("Authorization", ""), re.I)
+    if not isinstance(code, str) or not match:
+        return True
+    env = request.env
+    uid = env["res.users.apikeys"]._vms_api_user(match.group(1))
+    if not uid:
+        return True  # refused by the route
+    company = env["res.company"].sudo().browse(env["res.company"]._vms_user_company_id(uid))
+    try:
+        method, _value = env["vms.voucher"].sudo()._vms_presentation(code, company)
+    except VmsError:
+        return True  # refused by the route, as it is
+    return method == "code"
 
 
 def api_route(path, methods=("POST",), readonly=False):
@@ -62,7 +96,7 @@ def api_route(path, methods=("POST",), readonly=False):
 
     ``readonly`` routes change nothing, so Odoo may serve them from a
     PostgreSQL replica (``db_replica_host``); it may be a function of the
-    request (see :func:`readonly_unless_pin`).
+    request (see :func:`readonly_unless_counted`).
     """
 
     def decorate(func):
@@ -107,9 +141,12 @@ def api_route(path, methods=("POST",), readonly=False):
 
 
 def body(route):
-    """The request's body, parsed and checked for ``route``."""
-    raw = request.httprequest.get_data(cache=False)
-    return api_input.parse_body(route, api_input.load_body(raw))
+    """The request's body, parsed and checked for ``route``. Kept read: Odoo
+    runs a request again after a serialization failure, with the same body."""
+    httprequest = request.httprequest
+    if (httprequest.content_length or 0) > api_input.MAX_BODY:
+        raise api_input.InputError("payload_too_large", "The body is too large.", status=413)
+    return api_input.parse_body(route, api_input.load_body(httprequest.get_data(cache=True)))
 
 
 def checked_hold_id(value):
@@ -119,7 +156,7 @@ def checked_hold_id(value):
 
 
 class VmsApi(http.Controller):
-    @api_route(f"{API}/vouchers/validate", readonly=readonly_unless_pin)
+    @api_route(f"{API}/vouchers/validate", readonly=readonly_unless_counted)
     def validate(self):
         return request.env["vms.redemption"]._vms_api_validate(body("validate"))
 
@@ -153,7 +190,7 @@ class VmsApi(http.Controller):
     def request_otp(self):
         return request.env["vms.redemption"]._vms_api_otp(body("otp"))
 
-    @api_route(f"{API}/vouchers/<string:code>", methods=("GET",), readonly=readonly_unless_pin)
+    @api_route(f"{API}/vouchers/<string:code>", methods=("GET",), readonly=readonly_unless_counted)
     def voucher(self, code):
         # An e-voucher's PIN comes in a header: Odoo logs URLs, never headers.
         pin = request.httprequest.headers.get("X-Voucher-PIN")
@@ -175,7 +212,7 @@ class VmsApi(http.Controller):
         return request.make_json_response(openapi_document(API))
 
     @http.route(
-        "/vms/api/<path:rest>",
+        ["/vms/api", "/vms/api/<path:rest>"],
         type="http",
         auth="none",
         methods=None,
@@ -183,7 +220,7 @@ class VmsApi(http.Controller):
         save_session=False,
         readonly=True,
     )
-    def not_found(self, rest):
+    def not_found(self, rest=None):
         """Whatever else is under the API answers in JSON too."""
         return json_error(404, "not_found", _("No such route in the VMS API."))
 

@@ -19,6 +19,7 @@ from . import vms_voucher_transaction
 from . import vms_voucher_batch
 from . import vms_otp
 from . import vms_otp_send
+from . import vms_otp_attempt
 from . import vms_idempotency
 from . import vms_channel
 from . import vms_redemption_voucher
@@ -26,3 +27,4 @@ from . import vms_redemption_api
 from . import vms_redemption_express
 from . import vms_redemption
 from . import vms_voucher_pin_failure
+from . import vms_voucher_lookup_failure

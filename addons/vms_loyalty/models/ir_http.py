@@ -28,18 +28,26 @@ class IrHttp(models.AbstractModel):
             exception,
             (
                 ConcurrencyError,
-                ValidationError,  # a unique-key race, as Odoo's retry loop reports it
                 psycopg2.errors.SerializationFailure,
                 psycopg2.errors.DeadlockDetected,
                 psycopg2.errors.LockNotAvailable,
-                psycopg2.errors.UniqueViolation,
             ),
         ):
+            # Odoo retried the request and another one kept winning: answered,
+            # not an error of the server (logged at info, not as a traceback).
+            exception.loglevel = logging.INFO
             return cls._vms_api_error(
                 409,
                 "busy",
                 "Another request on the same voucher is being processed; retry shortly.",
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        if isinstance(exception, (ValidationError, psycopg2.IntegrityError)):
+            # A database rule found at commit (Odoo's retry loop reports a unique
+            # key as a ValidationError): a conflict that a retry does not solve.
+            exception.loglevel = logging.WARNING
+            return cls._vms_api_error(
+                409, "conflict", "The request conflicts with a record; nothing was changed."
             )
         if isinstance(exception, HTTPException) and exception.code and exception.code < 500:
             return cls._vms_api_error(

@@ -12,6 +12,8 @@ from odoo import _, api, fields, models
 from ..exceptions import VmsError, VmsNotFound, VmsTooManyRequests
 from ..tools.counting import counting_cursor
 
+_LOCK_SPACE = 0x564D534F  # pg_advisory_xact_lock(space, OTP id)
+
 _logger = logging.getLogger(__name__)
 
 OTP_DIGITS = 6
@@ -47,7 +49,8 @@ class VmsOtp(models.Model):
     code_hash = fields.Char(required=True, groups="base.group_system")
     salt = fields.Char(required=True, groups="base.group_system")
     expires_at = fields.Datetime(required=True)
-    attempts_left = fields.Integer(required=True)
+    max_attempts = fields.Integer(required=True, readonly=True)
+    attempts_left = fields.Integer(compute="_compute_attempts_left")
     state = fields.Selection(
         [
             ("pending", "Waiting for the code"),
@@ -107,7 +110,7 @@ class VmsOtp(models.Model):
                 "salt": salt,
                 "code_hash": self._vms_hash(salt, code),
                 "expires_at": now + timedelta(seconds=company.vms_otp_ttl_seconds),
-                "attempts_left": company.vms_otp_max_attempts,
+                "max_attempts": company.vms_otp_max_attempts,
             }
         )
         self._vms_send_sms(otp, code)
@@ -284,21 +287,42 @@ class VmsOtp(models.Model):
             "UPDATE vms_otp SET state = 'used', used_at = now() at time zone 'UTC' "
             "WHERE id = %s AND state IN ('pending', 'verified')",
             [otp.id],
+            log_exceptions=False,  # a concurrent confirmation: retried by Odoo
         )
         if not self.env.cr.rowcount:
             raise VmsError("otp_used", _("This code was already used; ask for a new one."))
         otp.invalidate_recordset(["state", "used_at"])
         return otp
 
+    def _compute_attempts_left(self):
+        # sudo: counts of codes typed, no code in them.
+        counts = dict(
+            self.env["vms.otp.attempt"]
+            .sudo()
+            ._read_group([("otp_id", "in", self.ids)], ["otp_id"], ["__count"])
+        )
+        for otp in self:
+            otp.attempts_left = max(otp.max_attempts - counts.get(otp.id, 0), 0)
+
     def _vms_try_code(self, code):
         """Take an attempt, then compare: parallel tries cannot each get the
         last attempt, and a refused request's rollback gives none back."""
         self.ensure_one()
-        left = self._vms_spend_attempt()
-        if left is None:
+        with counting_cursor(self.env) as counter:
+            counter.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, self.id])
+            counter.execute("SELECT count(*) FROM vms_otp_attempt WHERE otp_id = %s", [self.id])
+            used = counter.fetchone()[0]
+            if used < self.max_attempts:
+                counter.execute(
+                    "INSERT INTO vms_otp_attempt (otp_id, date) VALUES (%s, %s)",
+                    [self.id, fields.Datetime.now()],
+                )
+        self.invalidate_recordset(["attempts_left"])
+        if used >= self.max_attempts:
             raise VmsTooManyRequests(
                 "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
             )
+        left = self.max_attempts - used - 1
         expected = self._vms_hash(self.salt, str(code or "").strip())
         if hmac.compare_digest(expected, self.code_hash):
             return
@@ -309,30 +333,6 @@ class VmsOtp(models.Model):
         raise VmsError(
             "otp_invalid", _("Wrong code; %s attempt(s) left.", left), attempts_left=left
         )
-
-    def _vms_spend_attempt(self):
-        """Take one attempt away, for good; how many are left after it, or None
-        when none was left to take.
-
-        Committed on a connection of its own (tools/counting.py). An OTP
-        created in the caller's still open transaction is invisible there;
-        then it is counted in the caller's transaction.
-        """
-        self.ensure_one()
-        query = (
-            "UPDATE vms_otp SET attempts_left = attempts_left - 1 "
-            "WHERE id = %s AND attempts_left > 0 RETURNING attempts_left"
-        )
-        with counting_cursor(self.env) as counter:
-            counter.execute(query, [self.id])
-            row = counter.fetchone()
-            counter.execute("SELECT 1 FROM vms_otp WHERE id = %s", [self.id])
-            committed = counter.fetchone()
-        if row is None and not committed:
-            self.env.cr.execute(query, [self.id])
-            row = self.env.cr.fetchone()
-        self.invalidate_recordset(["attempts_left"])
-        return row[0] if row else None
 
     @api.autovacuum
     def _gc_old_otps(self):

@@ -6,7 +6,7 @@ currencies) whatever the channel's own rights (it has none), calls the
 engine, and answers with JSON-ready values, amounts as decimal strings.
 """
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 
 from ..exceptions import VmsError, VmsNotFound
 from ..tools import rules
@@ -30,6 +30,19 @@ class VmsRedemptionApi(models.AbstractModel):
         return self._vms_api_money(answer)
 
     @api.model
+    def _vms_api_inputs(self, values):
+        """A request's inputs as it came, for its fingerprint: an exact retry is
+        recognised before what it names is looked up (an item archived since
+        must not turn a retry into a refusal)."""
+        inputs = {name: value for name, value in values.items() if name != "idempotency_key"}
+        for secret in ("pin", "otp_code"):
+            if inputs.get(secret):
+                inputs[secret] = self._vms_secret_digest(inputs[secret])
+        if "amount" in inputs:
+            inputs["amount"] = rules.amount_key(inputs["amount"])
+        return inputs
+
+    @api.model
     def _vms_api_hold(self, values):
         answer = self._vms_hold_answer(
             values["code"],
@@ -38,7 +51,8 @@ class VmsRedemptionApi(models.AbstractModel):
             idempotency_key=values["idempotency_key"],
             channel="api",
             ttl_seconds=values.get("ttl_seconds"),
-            **self._vms_api_sale(values),
+            request_inputs=self._vms_api_inputs(values),
+            sale_from=lambda: self._vms_api_sale(values),
         )
         return self._vms_api_money(answer)
 
@@ -52,7 +66,8 @@ class VmsRedemptionApi(models.AbstractModel):
             channel="api",
             otp_id=values.get("otp_id"),
             otp_code=values.get("otp_code"),
-            **self._vms_api_sale(values),
+            request_inputs=self._vms_api_inputs(values),
+            sale_from=lambda: self._vms_api_sale(values),
         )
         return self._vms_api_money(answer)
 
@@ -88,14 +103,7 @@ class VmsRedemptionApi(models.AbstractModel):
     def _vms_api_voucher(self, code, pin=None):
         """State and balance of a voucher; an e-voucher's only with its PIN.
         Spends nothing, so any way of naming the voucher will do."""
-        self._vms_check_redeemer()
-        store = self._vms_request_store()
-        Voucher = self.env["vms.voucher"].sudo()  # sudo: the store is checked below
-        method, value = Voucher._vms_presentation(code, self._vms_request_company())
-        facts = Voucher._vms_facts(method, value)
-        if facts is None:
-            raise Voucher._vms_refuse_unknown(method, code, self._vms_request_company())
-        rules.check_found(self.env, facts, store)
+        store, facts, _method = self._vms_find_facts(code, pin=pin)
         if facts.redeem_pin and facts.has_pin:
             if pin is None:
                 raise VmsError(
@@ -107,15 +115,17 @@ class VmsRedemptionApi(models.AbstractModel):
                     ),
                     http_status=403,
                 )
-            self.env["vms.voucher.pin.failure"].sudo()._vms_try(Voucher.browse(facts.id), pin)
-        voucher = Voucher.browse(facts.id)
-        money = voucher.company_id._vms_store().money
+            voucher = self.env["vms.voucher"].sudo().browse(facts.id)
+            self.env["vms.voucher.pin.failure"].sudo()._vms_try(voucher, pin)
+        money = self.env["res.company"].browse(facts.company_id)._vms_store().money
+        today = store.local_now(fields.Datetime.now()).date()
         return self._vms_api_money(
             {
                 "decimal_places": money.decimal_places,
                 "code": facts.code,
                 "state": facts.state,
-                "expired": voucher.is_expired,
+                # The store's day, as validate and redeem count it.
+                "expired": bool(facts.valid_to and facts.valid_to < today),
                 "balance": money.round(facts.balance),
                 "available": money.round(facts.balance - facts.held),
                 "currency": money.name,
@@ -126,15 +136,18 @@ class VmsRedemptionApi(models.AbstractModel):
 
     @api.model
     def _vms_api_otp(self, values):
-        """Send the voucher's own holder a code approving a redemption."""
-        self._vms_check_redeemer()
-        store = self._vms_request_store()
-        Voucher = self.env["vms.voucher"].sudo()  # sudo: the store is checked below
-        method, value = Voucher._vms_presentation(values["code"], self._vms_request_company())
-        facts = Voucher._vms_facts(method, value)
-        if facts is None:
-            raise Voucher._vms_refuse_unknown(method, values["code"], self._vms_request_company())
-        rules.check_found(self.env, facts, store)
+        """Send the voucher's own holder a code approving a redemption: only
+        for a voucher the channel could spend now (its store, campaign hours,
+        way of presentation and PIN, state and validity), so that nobody uses
+        a holder's allowance of codes up through a voucher they may not take."""
+        pin = values.get("pin")
+        store, facts, method = self._vms_find_facts(values["code"], pin=pin)
+        campaign = self.env["vms.campaign"]._vms_campaign_terms(facts.campaign_id)
+        now = store.local_now(fields.Datetime.now())
+        self._vms_check_access(facts, campaign, store, method=method, pin=pin, now=now)
+        Voucher = self.env["vms.voucher"].sudo()  # sudo: the store was checked above
+        rules.check_state(self.env, facts, Voucher._vms_state_label(facts.state))
+        rules.check_validity(self.env, facts, now.date())
         voucher = Voucher.browse(facts.id)
         holder = voucher._vms_holder()
         if not holder:
@@ -164,9 +177,7 @@ class VmsRedemptionApi(models.AbstractModel):
     def _vms_api_sale(self, values):
         """The records a request names, found within the channel's store."""
         store = self._vms_request_store()
-        sale = {"pin": values.get("pin"), "bill_amount": None}
-        if values.get("bill_amount") is not None:
-            sale["bill_amount"] = float(values["bill_amount"])
+        sale = {"pin": values.get("pin"), "bill_amount": values.get("bill_amount")}
         if values.get("currency"):
             # sudo: currencies are reference data a channel may name.
             currency = (

@@ -14,7 +14,8 @@ class Decision:
     """What the engine decided for a voucher request: the facts it read and
     the amount the voucher may pay."""
 
-    store: rules.Store
+    store: rules.Store  # where the request is made
+    voucher_store: rules.Store  # the voucher's company: its money and its OTP policy
     money: rules.Money
     voucher: rules.Voucher
     campaign: rules.Campaign
@@ -58,7 +59,7 @@ class VmsRedemptionVoucher(models.AbstractModel):
         if card and not isinstance(card, rules.Card):
             card = rules.Card(card.id, card.sudo().state, card.sudo().partner_id.id)
         if bill_amount is not None:
-            self.env["vms.voucher"]._vms_check_amount(bill_amount, _("bill amount"))
+            bill_amount = rules.parse_amount(self.env, bill_amount, money, _("bill amount"))
         return rules.Sale(
             amount=amount,
             currency_id=currency.id if currency else 0,
@@ -89,25 +90,16 @@ class VmsRedemptionVoucher(models.AbstractModel):
         raises the refusal. ``lock`` takes the voucher's row for the rest of
         the transaction (hold and redeem; not validate, which may run on a
         read-only replica)."""
-        self._vms_check_redeemer()
-        store = self._vms_request_store()
-        Voucher = self.env["vms.voucher"].sudo()  # sudo: the store is checked by the rules
-        if pin is not None and not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 8):
-            raise VmsError("invalid_pin", _("A PIN is 4 to 8 digits."))
-        method, value = Voucher._vms_presentation(code, self._vms_request_company())
-        facts = Voucher._vms_facts(method, value, lock=lock, exclude=exclude)
-        if facts is None:
-            raise Voucher._vms_refuse_unknown(method, code, self._vms_request_company())
+        store, facts, method = self._vms_find_facts(code, pin=pin, lock=lock, exclude=exclude)
         campaign = self.env["vms.campaign"]._vms_campaign_terms(facts.campaign_id)
         now = store.local_now(fields.Datetime.now())
-        presented = rules.Sale(0.0, method=method, pin_given=pin is not None)
-        needs_pin = rules.check_access(self.env, facts, campaign, store, presented, local_now=now)
-        money = self.env["res.company"].browse(facts.company_id)._vms_store().money
+        voucher_store = self.env["res.company"].browse(facts.company_id)._vms_store()
+        money = voucher_store.money
+        needs_pin = self._vms_check_access(facts, campaign, store, method=method, pin=pin, now=now)
         sale = self._vms_sale(
             money, rules.parse_amount(self.env, amount, money), method=method, pin=pin, **sale
         )
-        if needs_pin:
-            self.env["vms.voucher.pin.failure"].sudo()._vms_try(Voucher.browse(facts.id), pin)
+        Voucher = self.env["vms.voucher"].sudo()
         eligible = rules.check_spend(
             self.env,
             facts,
@@ -116,7 +108,35 @@ class VmsRedemptionVoucher(models.AbstractModel):
             today=now.date(),
             state_label=Voucher._vms_state_label(facts.state),
         )
-        return Decision(store, money, facts, campaign, sale, eligible, needs_pin)
+        return Decision(store, voucher_store, money, facts, campaign, sale, eligible, needs_pin)
+
+    @api.model
+    def _vms_find_facts(self, code, *, pin=None, lock=False, exclude=None):
+        """The voucher a request names, for the caller's store: ``(store,
+        facts, method)``, or the refusal (``invalid_code``,
+        ``voucher_not_found``, ``too_many_unknown_codes``); whatever the
+        caller's own rights, the store is checked by the rules."""
+        self._vms_check_redeemer()
+        if pin is not None and not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 8):
+            raise VmsError("invalid_pin", _("A PIN is 4 to 8 digits."))
+        company = self._vms_request_company()
+        store = company._vms_store()
+        Voucher = self.env["vms.voucher"].sudo()  # sudo: the store is checked by the rules
+        method, value = Voucher._vms_presentation(code, company)
+        facts = Voucher._vms_facts_presented(method, value, code, lock=lock, exclude=exclude)
+        rules.check_found(self.env, facts, store)
+        return store, facts, method
+
+    @api.model
+    def _vms_check_access(self, facts, campaign, store, *, method, pin, now):
+        """Where, when and how the voucher is presented, and its PIN (tried and
+        counted); returns whether a PIN was needed."""
+        presented = rules.Sale(0.0, method=method, pin_given=pin is not None)
+        needs_pin = rules.check_access(self.env, facts, campaign, store, presented, local_now=now)
+        if needs_pin:
+            voucher = self.env["vms.voucher"].sudo().browse(facts.id)
+            self.env["vms.voucher.pin.failure"].sudo()._vms_try(voucher, pin)
+        return needs_pin
 
     @api.model
     def _vms_sale_inputs(self, code, amount, pin=None, **sale):
@@ -169,9 +189,22 @@ class VmsRedemptionVoucher(models.AbstractModel):
 
     @api.model
     def _vms_hold_answer(
-        self, code, amount, *, order_ref, idempotency_key, channel, ttl_seconds=None, **sale
+        self,
+        code,
+        amount,
+        *,
+        order_ref,
+        idempotency_key,
+        channel,
+        ttl_seconds=None,
+        request_inputs=None,
+        sale_from=None,
+        **sale,
     ):
-        inputs = {
+        """``request_inputs`` and ``sale_from`` (a function returning ``sale``)
+        let a caller be recognised as a retry from its request as it came,
+        before what it names is looked up (the API)."""
+        inputs = request_inputs or {
             **self._vms_sale_inputs(code, amount, **sale),
             "order_ref": order_ref,
             "channel": channel,
@@ -180,7 +213,9 @@ class VmsRedemptionVoucher(models.AbstractModel):
 
         def hold():
             self._vms_check_order(order_ref, channel)
-            decision = self._vms_decide(code, amount, lock=True, **sale)
+            decision = self._vms_decide(
+                code, amount, lock=True, **(sale_from() if sale_from else sale)
+            )
             ttl = rules.hold_ttl(self.env, decision.store, ttl_seconds)
             return self._vms_create_hold(decision, order_ref, channel, ttl)
 
@@ -203,6 +238,8 @@ class VmsRedemptionVoucher(models.AbstractModel):
         otp_id=None,
         otp_code=None,
         express=True,
+        request_inputs=None,
+        sale_from=None,
         **sale,
     ):
         """Redeem in one call. A plain redemption (no PIN, no OTP, no remainder
@@ -210,7 +247,7 @@ class VmsRedemptionVoucher(models.AbstractModel):
         full engine (a hold, then its confirmation). Both take the same
         decision, so the same requests are accepted and refused the same way."""
         Requests = self.env["vms.idempotency"].sudo()
-        inputs = {
+        inputs = request_inputs or {
             **self._vms_sale_inputs(code, amount, **sale),
             "order_ref": order_ref,
             "channel": channel,
@@ -221,13 +258,13 @@ class VmsRedemptionVoucher(models.AbstractModel):
         if answer is not None:
             return answer
         self._vms_check_order(order_ref, channel)
-        decision = self._vms_decide(code, amount, lock=True, **sale)
+        decision = self._vms_decide(code, amount, lock=True, **(sale_from() if sale_from else sale))
         ttl = rules.hold_ttl(self.env, decision.store)
         voucher = decision.voucher
         plain = not (
             decision.needs_pin
             or voucher.value_type != "nominal"
-            or rules.otp_required(decision.store, voucher.holder_id, decision.eligible)
+            or rules.otp_required(decision.voucher_store, voucher.holder_id, decision.eligible)
             or rules.pays_out_remainder(
                 decision.campaign, voucher, decision.money, voucher.spent + decision.eligible
             )

@@ -215,11 +215,13 @@ class VmsVoucher(models.Model):
         for voucher in self:
             voucher.balance = voucher.nominal_amount - voucher.spent_amount
 
-    @api.depends("valid_from", "valid_to", "company_id")
+    @api.depends("valid_from", "valid_to")
+    @api.depends_context("company", "allowed_company_ids")
     def _compute_validity_status(self):
+        # The day at the store where one looks (and redeems), never the user's
+        # own time zone; the same day the search and the engine count with.
+        today = self.env["res.company"]._vms_current()._vms_today()
         for voucher in self:
-            # The store's day decides, not the day of whoever looks.
-            today = voucher.company_id._vms_today()
             if voucher.valid_to and voucher.valid_to < today:
                 status = "expired"
             elif voucher.valid_from and voucher.valid_from > today:
@@ -233,7 +235,7 @@ class VmsVoucher(models.Model):
         if operator not in ("in", "="):
             return NotImplemented
         values = _as_set(value)
-        today = self.env.company._vms_today()
+        today = self.env["res.company"]._vms_current()._vms_today()
         domains = {
             "expired": Domain("valid_to", "<", today),
             "not_yet": Domain("valid_from", ">", today),
@@ -246,7 +248,7 @@ class VmsVoucher(models.Model):
         if operator not in ("in", "="):
             return NotImplemented
         values = _as_set(value)
-        today = self.env.company._vms_today()
+        today = self.env["res.company"]._vms_current()._vms_today()
         if True in values and False in values:
             return Domain.TRUE
         if True in values:
@@ -705,4 +707,4 @@ class VmsVoucher(models.Model):
 
     @api.model
     def _vms_expiring_soon_date(self):
-        return self.env.company._vms_today() + timedelta(days=30)
+        return self.env["res.company"]._vms_current()._vms_today() + timedelta(days=30)

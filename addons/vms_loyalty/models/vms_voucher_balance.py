@@ -62,11 +62,13 @@ class VmsVoucherBalance(models.AbstractModel):
         )
 
     @api.model
-    def _vms_row_key(self, idempotency_key, suffix=""):
-        """A chronology row's key: the caller's key, scoped to the caller."""
-        return f"{self.env.uid}/{idempotency_key}{suffix}" if idempotency_key else None
+    def _vms_row_key(self, idempotency_key, operation="use"):
+        """A chronology row's key: the caller's key, scoped to the caller and
+        to the row's operation ("<user id>:<operation>:<key>"): no two
+        requests' keys can make the same row key, whatever they contain."""
+        return f"{self.env.uid}:{operation}:{idempotency_key}" if idempotency_key else None
 
-    def _vms_spend(self, amount, idempotency_key=None, exclude=None, **row_values):
+    def _vms_spend(self, amount, idempotency_key=None, exclude=None, card=None, **row_values):
         """The one place a voucher is spent; returns the "use" chronology row.
 
         Locks the voucher row, checks with the locked values that it may still
@@ -88,6 +90,9 @@ class VmsVoucherBalance(models.AbstractModel):
             today=store.local_now(fields.Datetime.now()).date(),
             state_label=voucher._vms_state_label(facts.state),
             bill_amount=row_values.get("bill_amount"),
+            card=rules.Card(card.id, card.sudo().state, card.sudo().partner_id.id)
+            if card
+            else None,
         )
         return voucher.with_context(tracking_disable=True)._vms_transition(
             "use",
@@ -103,6 +108,7 @@ class VmsVoucherBalance(models.AbstractModel):
             hold.amount,
             idempotency_key,
             exclude=hold.id,
+            card=hold.card_id,
             bill_ref=hold.order_ref,
             channel=hold.channel,
             **row_values,
@@ -122,7 +128,7 @@ class VmsVoucherBalance(models.AbstractModel):
             hold.use_transaction_id,
             amount=amount,
             reason=reason,
-            idempotency_key=self._vms_row_key(idempotency_key),
+            idempotency_key=self._vms_row_key(idempotency_key, "reverse"),
             bill_ref=hold.order_ref,
             channel=hold.channel,
         )
@@ -168,6 +174,9 @@ class VmsVoucherBalance(models.AbstractModel):
         free = money.round(voucher.balance - voucher._vms_held_amount(exclude=hold))
         if money.compare(free, 0.0) <= 0:
             return self.browse()
+        card = voucher.card_id
+        if voucher.partner_id and card.partner_id != voucher.partner_id:
+            card = card.browse()  # a card that changed hands since stays behind
         child = voucher.with_context(tracking_disable=True).create(
             {
                 **voucher._vms_terms_values(),
@@ -175,7 +184,8 @@ class VmsVoucherBalance(models.AbstractModel):
                 "company_id": voucher.company_id.id,
                 "nominal_amount": free,
                 "partner_id": voucher.partner_id.id,
-                "card_id": voucher.card_id.id,
+                "card_id": card.id,
+                "card_bound": voucher.card_bound and bool(card),
                 "parent_id": voucher.id,
                 "state": "active",
                 "pin_hash": voucher.pin_hash,
@@ -184,7 +194,7 @@ class VmsVoucherBalance(models.AbstractModel):
         voucher.with_context(tracking_disable=True)._vms_transition(
             "remainder",
             amount=free,
-            idempotency_key=self._vms_row_key(idempotency_key, ":remainder"),
+            idempotency_key=self._vms_row_key(idempotency_key, "remainder"),
             reason=_("paid out as voucher %s", child.code),
             **row_values,
         )

@@ -175,6 +175,22 @@ class VmsVoucherCodes(models.AbstractModel):
         return voucher, method
 
     @api.model
+    def _vms_facts_presented(self, method, value, presented, *, lock=False, exclude=None):
+        """The facts of the voucher a presented string names, or its refusal.
+        Unknown barcodes and external payloads are counted per caller (their
+        numbers are guessable), see ``vms.voucher.lookup.failure``."""
+        Failures = self.env["vms.voucher.lookup.failure"].sudo()
+        guessable = method in ("barcode", "external")
+        if guessable:
+            Failures._vms_check()
+        facts = self._vms_facts(method, value, lock=lock, exclude=exclude)
+        if facts is None:
+            if guessable:
+                Failures._vms_count()
+            raise self._vms_refuse_unknown(method, presented)
+        return facts
+
+    @api.model
     def _vms_facts(self, method=None, value=None, *, voucher_id=None, lock=False, exclude=None):
         """The voucher as the rules see it (``rules.Voucher``), read in one
         statement whatever the user's rights (the engine checks the store

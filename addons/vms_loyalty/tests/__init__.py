@@ -14,3 +14,4 @@ from . import test_api
 from . import test_redemption_express
 from . import test_api_fuzzing
 from . import test_properties
+from . import test_api_attacks

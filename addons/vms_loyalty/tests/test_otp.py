@@ -216,7 +216,7 @@ class TestOtpAttemptsSurviveRollback(TransactionCase):
                     "salt": "s",
                     "code_hash": env["vms.otp"]._vms_hash("s", "123456"),
                     "expires_at": fields.Datetime.now() + timedelta(minutes=5),
-                    "attempts_left": 5,
+                    "max_attempts": 5,
                 }
             )
             ids = {"otp": otp.id, "partner": partner.id}
@@ -242,5 +242,8 @@ class TestOtpAttemptsSurviveRollback(TransactionCase):
                 self.assertEqual(error.code, "otp_invalid")
                 cr.rollback()
         with registry.cursor() as cr:
-            cr.execute("SELECT attempts_left, state FROM vms_otp WHERE id = %s", [ids["otp"]])
-            self.assertEqual(cr.fetchone(), (3, "pending"))
+            cr.execute("SELECT count(*) FROM vms_otp_attempt WHERE otp_id = %s", [ids["otp"]])
+            self.assertEqual(cr.fetchone()[0], 2)
+            cr.execute("SELECT state FROM vms_otp WHERE id = %s", [ids["otp"]])
+            self.assertEqual(cr.fetchone()[0], "pending")
+            cr.execute("DELETE FROM vms_otp_attempt WHERE otp_id = %s", [ids["otp"]])

@@ -6,6 +6,7 @@ from odoo.tests import tagged
 from odoo.addons.sms.tests.common import MockSMS
 
 from ..exceptions import VmsError
+from ..tools import codes
 from .common import VmsCase
 from .test_otp import refusal
 
@@ -15,6 +16,14 @@ class RedemptionCase(VmsCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Redemption = cls.env["vms.redemption"].with_user(cls.store_user)
+        # Unknown barcodes are counted on a connection of their own (committed):
+        # leave none behind.
+        cls.addClassCleanup(cls._forget_lookup_failures_of, cls.store_user.id)
+
+    @classmethod
+    def _forget_lookup_failures_of(cls, user_id):
+        with cls.registry.cursor() as cr:
+            cr.execute("DELETE FROM vms_voucher_lookup_failure WHERE user_id = %s", [user_id])
 
     def foreign_voucher(self):
         """An active voucher of another retailer (company)."""
@@ -450,6 +459,26 @@ class TestRedemption(RedemptionCase):
             "SELECT count(*) FROM vms_voucher_pin_failure WHERE voucher_id = %s", [voucher.id]
         )
         self.assertEqual(self.env.cr.fetchone()[0], 0)
+
+    def test_unknown_barcodes_are_counted_and_stop_a_guesser(self):
+        """EAN-13s carry ten random digits: a caller walking through them is
+        stopped after twenty unknown ones (counted on a connection of their
+        own, so a refusal's rollback keeps them)."""
+        self._forget_lookup_failures()  # those of the other tests of this class
+        self.company.vms_barcode_format = "ean13"
+        known = self.new_voucher(state="active")
+        for number in codes.random_ean13s(20):
+            error = refusal(self.Redemption._vms_validate, number, 1.0)
+            self.assertEqual(error.code, "voucher_not_found")
+        error = refusal(self.Redemption._vms_validate, codes.random_ean13s(1)[0], 1.0)
+        self.assertEqual((error.code, error.http_status), ("too_many_unknown_codes", 429))
+        error = refusal(self.Redemption._vms_validate, known.barcode, 1.0)
+        self.assertEqual(error.code, "too_many_unknown_codes", "even a right one, for a while")
+        # Codes themselves (55 random bits and a check character) are not limited.
+        self.assertTrue(self.Redemption._vms_validate(known.code, 1.0))
+
+    def _forget_lookup_failures(self):
+        self._forget_lookup_failures_of(self.store_user.id)
 
     def test_foreign_company_voucher_is_not_found(self):
         foreign = self.foreign_voucher()

@@ -222,6 +222,11 @@ class TestConcurrentOtp(TestConcurrentRedemption):
 
     def _drop_otps(self):
         with self.registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM vms_otp_attempt WHERE otp_id IN "
+                "(SELECT id FROM vms_otp WHERE partner_id = %s)",
+                [self.partner_id],
+            )
             cr.execute("DELETE FROM vms_otp WHERE partner_id = %s", [self.partner_id])
             cr.execute("DELETE FROM vms_otp_send WHERE partner_id = %s", [self.partner_id])
             cr.execute("DELETE FROM res_partner WHERE id = %s", [self.partner_id])
@@ -259,5 +264,34 @@ class TestConcurrentOtp(TestConcurrentRedemption):
         self.assertEqual(codes.count("otp_invalid"), 4, outcomes)
         self.assertEqual(codes.count("otp_attempts_exhausted"), 4, outcomes)
         with self.registry.cursor() as cr:
-            cr.execute("SELECT attempts_left, state FROM vms_otp WHERE id = %s", [otp_id])
-            self.assertEqual(cr.fetchone(), (0, "pending"))
+            cr.execute("SELECT count(*) FROM vms_otp_attempt WHERE otp_id = %s", [otp_id])
+            self.assertEqual(cr.fetchone()[0], 5)
+            cr.execute("SELECT state FROM vms_otp WHERE id = %s", [otp_id])
+            self.assertEqual(cr.fetchone()[0], "pending")
+
+    def test_the_right_code_approves_on_a_connection_of_its_own(self):
+        """The attempt is counted on another connection than the request's,
+        which then marks the OTP used: the two never collide (a collision
+        would be a serialization failure on every retry)."""
+        with self.registry.cursor() as cr:
+            otp_id = self._request(self._env(cr), 0)
+        code = self.sent[0]["content"][:6]
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            with patch.object(Registry, "_lock", DummyRLock()):
+                otp = retrying(
+                    partial(
+                        env["vms.otp"]._vms_consume,
+                        otp_id,
+                        code,
+                        partner=env["res.partner"].browse(self.partner_id),
+                        amount=10.0,
+                        reference=f"ORDER-{self.run_id}",
+                        purpose=PURPOSE,
+                    ),
+                    env,
+                )
+            self.assertEqual(otp.state, "used")
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM vms_otp_attempt WHERE otp_id = %s", [otp_id])
+            self.assertEqual(cr.fetchone()[0], 1, "one code typed, one attempt")

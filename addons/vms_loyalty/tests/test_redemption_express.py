@@ -51,7 +51,7 @@ class LaneCase(RedemptionCase):
         self.assertEqual(request.redemption_id, hold)
         self.assertEqual(request.response["id"], hold.id)
         self.assertEqual(hold.use_transaction_id, self.rows(voucher, "use")[-1:])
-        self.assertEqual(hold.use_transaction_id.idempotency_key, f"{self.store_user.id}/{key}")
+        self.assertEqual(hold.use_transaction_id.idempotency_key, f"{self.store_user.id}:use:{key}")
         self.assert_replay(voucher)
         return {
             "answer": answer,

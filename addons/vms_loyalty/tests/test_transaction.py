@@ -105,7 +105,7 @@ class TestChronology(VmsCase):
                     "user_id": self.store_user.id,
                     "company_id": self.company.id,
                     # A key is its caller's: the row's key names the operator.
-                    "idempotency_key": f"{self.store_user.id}/k-77",
+                    "idempotency_key": f"{self.store_user.id}:use:k-77",
                 }
             ],
         )
@@ -118,7 +118,7 @@ class TestChronology(VmsCase):
                     {
                         "voucher_id": self.voucher.id,
                         "type": "use",
-                        "idempotency_key": f"{self.store_user.id}/dup",
+                        "idempotency_key": f"{self.store_user.id}:use:dup",
                     }
                 ]
             )

@@ -451,7 +451,7 @@ def check_holder(env, voucher, sale):
     """A card-bound voucher only with its own active card; a personal one only
     for its holder. A blocked card binds nothing."""
     if voucher.card_bound:
-        if sale.card.id != voucher.card_id:
+        if not sale.card or sale.card.id != voucher.card_id:
             raise VmsError(
                 "card_required",
                 env._(
@@ -545,6 +545,12 @@ def check_balance(env, voucher, money, amount):
             "invalid_amount", env._("Nothing to pay with voucher %(code)s.", code=voucher.code)
         )
     if voucher.value_type != "nominal":
+        # A discount voucher serves once: one sale at a time may hold it.
+        if voucher.held > 0:
+            raise VmsConflict(
+                "voucher_held",
+                env._("Voucher %(code)s is held by another sale in progress.", code=voucher.code),
+            )
         return
     check_left(env, voucher, money, amount)
     free = voucher.balance - voucher.held
@@ -574,12 +580,17 @@ def check_spend(env, voucher, money, sale, *, today, state_label):
     return amount
 
 
-def check_still_spendable(env, voucher, money, amount, *, today, state_label, bill_amount=None):
+def check_still_spendable(
+    env, voucher, money, amount, *, today, state_label, bill_amount=None, card=None
+):
     """At confirmation of a hold: the voucher may have been blocked, expired or
-    spent elsewhere (a hold that lapsed) since the hold was made; a bill
-    amount given now must still reach the voucher's minimum."""
+    spent elsewhere (a hold that lapsed) since the hold was made, its card
+    blocked (``card``: the hold's card as it is now); a bill amount given now
+    must still reach the voucher's minimum."""
     check_state(env, voucher, state_label)
     check_validity(env, voucher, today)
+    if voucher.card_bound:
+        check_holder(env, voucher, Sale(amount, card=card, partner_id=voucher.partner_id))
     if bill_amount is not None:
         check_min_payment(env, voucher, money, Sale(amount, bill_amount=bill_amount))
     check_left(env, voucher, money, amount)
