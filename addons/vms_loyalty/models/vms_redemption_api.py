@@ -126,7 +126,12 @@ class VmsRedemptionApi(models.AbstractModel):
 
     @api.model
     def _vms_api_otp(self, values):
-        """Send the voucher's own holder a code approving a redemption."""
+        """Send the voucher's own holder a code approving a redemption (the
+        member behind the card for points, ``purpose`` "points")."""
+        if values.get("purpose") == "points":
+            return self._vms_api_points_otp(values)
+        if not values.get("code"):
+            raise VmsError("code_required", _("A voucher OTP names the voucher (code)."))
         self._vms_check_redeemer()
         store = self._vms_request_store()
         Voucher = self.env["vms.voucher"].sudo()  # sudo: the store is checked below

@@ -12,3 +12,10 @@ from . import test_redemption
 from . import test_redemption_concurrency
 from . import test_api
 from . import test_redemption_express
+from . import test_points_ledger
+from . import test_points_earning
+from . import test_points_redemption
+from . import test_points_refund
+from . import test_points_conversion
+from . import test_rewards
+from . import test_points_concurrency
