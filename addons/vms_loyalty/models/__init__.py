@@ -39,6 +39,7 @@ from . import vms_points_draw
 from . import vms_reward
 from . import vms_reward_claim
 from . import vms_redemption_points_api
+from . import vms_redemption_points_express
 from . import vms_redemption_points
 from . import vms_card_points
 from . import res_partner

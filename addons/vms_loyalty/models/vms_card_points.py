@@ -8,9 +8,7 @@ class VmsCard(models.Model):
 
     points_account_id = fields.Many2one("vms.points.account", compute="_compute_points")
     points_balance = fields.Float(string="Club Points", digits=(16, 3), compute="_compute_points")
-    points_available = fields.Float(
-        string="Points Available", digits=(16, 3), compute="_compute_points"
-    )
+    points_available = fields.Float(digits=(16, 3), compute="_compute_points")
     points_next_expiry_date = fields.Date(string="Next Points Expiry", compute="_compute_points")
     points_next_expiry_points = fields.Float(
         string="Points Expiring", digits=(16, 3), compute="_compute_points"

@@ -89,21 +89,26 @@ class VmsPointsAccount(models.Model):
 
     @api.depends("lot_ids.remaining", "debt")
     def _compute_points(self):
-        """Balance and next expiry from the open lots: one query for the batch."""
+        """Balance and next expiry from the open lots: one query for the batch
+        (the lots past their last day count no more, before the cron came)."""
         rows = defaultdict(list)
         if self.ids:
-            for company, accounts in self.grouped("company_id").items():
-                self.env.cr.execute(
-                    """
-                    SELECT account_id, expires_on, SUM(remaining)
-                      FROM vms_points_lot
-                     WHERE account_id = ANY(%s) AND remaining > 0
-                       AND (expires_on IS NULL OR expires_on >= %s)
-                     GROUP BY account_id, expires_on
-                    """,
-                    [accounts.ids, company._vms_today()],
-                )
-                for account_id, expires_on, points in self.env.cr.fetchall():
+            self.env.cr.execute(
+                """
+                SELECT a.id, a.company_id, l.expires_on, SUM(l.remaining)
+                  FROM vms_points_account a
+                  JOIN vms_points_lot l ON l.account_id = a.id AND l.remaining > 0
+                 WHERE a.id = ANY(%s)
+                 GROUP BY a.id, a.company_id, l.expires_on
+                """,
+                [self.ids],
+            )
+            today = {}
+            Company = self.env["res.company"]
+            for account_id, company_id, expires_on, points in self.env.cr.fetchall():
+                if company_id not in today:
+                    today[company_id] = Company.browse(company_id)._vms_today()
+                if expires_on is None or expires_on >= today[company_id]:
                     rows[account_id].append((expires_on, float(points)))
         for account in self:
             lots = rows.get(account.id, [])
@@ -171,8 +176,8 @@ class VmsPointsAccount(models.Model):
         A blocked card reaches nothing; spending needs an active card. A card
         of another retailer is unknown here.
         """
-        root = (company or self.env.company).sudo().root_id
-        self.env["vms.points.program"]._vms_for_company(root)
+        program = self.env["vms.points.program"]._vms_for_company(company or self.env.company)
+        root = self.env["res.company"].sudo().browse(program.company_id)
         card = self.env["vms.card"]
         if holder and holder._name == "vms.card":
             # sudo: a channel or a cashier reads no cards itself; only the card's
@@ -229,12 +234,19 @@ class VmsPointsAccount(models.Model):
     @api.model
     def _vms_card_by_number(self, number, company=None):
         """The club card ``number`` of the request's retailer (sudo), or not found."""
-        root = (company or self.env.company).sudo().root_id
+        program = self.env["vms.points.program"]._vms_for_company(company or self.env.company)
         # sudo: a channel reads no cards itself; only a card of this retailer is taken.
         card = (
             self.env["vms.card"]
             .sudo()
-            .search([("number", "=", number), ("company_id", "child_of", root.id)], limit=1)
+            .search(
+                [
+                    ("number", "=", number),
+                    # The root and its branches (their parent_path starts with the root's).
+                    ("company_id.parent_path", "=like", f"{program.company_id}/%"),
+                ],
+                limit=1,
+            )
         )
         if not card:
             raise VmsNotFound("card_not_found", _("No club card %(number)s.", number=number))

@@ -121,7 +121,7 @@ class VmsPointsProgram(models.Model):
     @api.model
     def _vms_for_company(self, company, required=True):
         """The programme of ``company``'s root (its terms, cached), or a refusal."""
-        terms = self._vms_program_terms(company.sudo().root_id.id)
+        terms = self._vms_program_terms(company.id)
         if terms is None and required:
             raise VmsError(
                 "points_not_configured",
@@ -130,9 +130,12 @@ class VmsPointsProgram(models.Model):
         return terms
 
     @api.model
-    @tools.ormcache("root_id")
-    def _vms_program_terms(self, root_id):
+    @tools.ormcache("company_id")
+    def _vms_program_terms(self, company_id):
+        """The terms of the programme of ``company_id``'s root (cached per
+        company: cleared when a programme or a company's parent changes)."""
         # sudo: settings of the retailer every till and channel of it works under.
+        root_id = self.env["res.company"].sudo().browse(company_id).root_id.id
         program = self.sudo().search([("company_id", "=", root_id)], limit=1)
         if not program:
             return None

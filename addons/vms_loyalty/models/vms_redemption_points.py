@@ -35,7 +35,7 @@ class VmsRedemption(models.Model):
     """
 
     _name = "vms.redemption"
-    _inherit = ["vms.redemption", "vms.redemption.points.api"]
+    _inherit = ["vms.redemption", "vms.redemption.points.api", "vms.redemption.points.express"]
 
     kind = fields.Selection(selection_add=[("points", "Points")], ondelete={"points": "cascade"})
     points_account_id = fields.Many2one(
@@ -77,6 +77,14 @@ class VmsRedemption(models.Model):
         if self.kind == "points" and self.reward_claim_id:
             return self.otp_id or None
         return super()._vms_check_otp(otp_id, otp_code, verified_otp)
+
+    @api.model
+    def _vms_api_money(self, answer):
+        """The core routes (confirm, release, reverse ...) answer for points
+        holds too: their points as decimal strings as well."""
+        if answer.get("kind") == "points":
+            answer = self._vms_api_points_text(answer)
+        return super()._vms_api_money(answer)
 
     def _vms_points_reason(self):
         self.ensure_one()
@@ -168,7 +176,12 @@ class VmsRedemption(models.Model):
         otp_code=None,
         verified_otp=None,
         bill_amount=None,
+        express=True,
     ):
+        """Redeem in one call. A plain redemption of a card's points (no OTP
+        given nor needed, no debt, no lot to expire first) is written by the
+        express lane with SQL; any other by the full engine (a hold, then its
+        confirmation). Both take the same decision of the rules."""
         inputs = self._vms_points_inputs(
             holder,
             points=points,
@@ -179,34 +192,54 @@ class VmsRedemption(models.Model):
             otp_code=self._vms_secret_digest(otp_code),
             bill_amount=bill_amount,
         )
-
-        def redeem():
-            self._vms_check_points_request(order_ref, channel, points, amount)
-            account, card = self._vms_points_account(holder)
-            store = self._vms_request_store()
-            # A refused confirmation (a missing OTP ...) leaves no hold behind,
-            # even for a caller that goes on with its transaction (the till's sync).
-            with self.env.cr.savepoint():
-                hold = self._vms_create_points_hold(
-                    account,
-                    card,
-                    points=points,
-                    amount=amount,
-                    order_ref=order_ref,
-                    channel=channel,
-                    expires_at=self._vms_expiry(rules.hold_ttl(self.env, store)),
-                    purpose="redeem",
-                )
-                hold._vms_confirm_now(
-                    idempotency_key,
-                    otp_id=otp_id,
-                    otp_code=otp_code,
-                    verified_otp=verified_otp,
-                    bill_amount=bill_amount,
-                )
-            return hold
-
-        return self._vms_once("points_redeem", idempotency_key, inputs, redeem)
+        Requests = self.env["vms.idempotency"].sudo()
+        answer, digest = Requests._vms_replayed(idempotency_key, "points_redeem", inputs)
+        if answer is not None:
+            return answer
+        self._vms_check_points_request(order_ref, channel, points, amount)
+        if (
+            express
+            and holder
+            and holder._name == "vms.card"
+            and not (otp_id or otp_code or verified_otp)
+        ):
+            answer = self._vms_points_redeem_express(
+                holder,
+                points=points,
+                amount=amount,
+                order_ref=order_ref,
+                channel=channel,
+                bill_amount=bill_amount,
+                idempotency_key=idempotency_key,
+                digest=digest,
+            )
+            if answer is not None:
+                return answer
+        account, card = self._vms_points_account(holder)
+        store = self._vms_request_store()
+        # A refused confirmation (a missing OTP ...) leaves no hold behind, even
+        # for a caller that goes on with its transaction (the till's sync).
+        with self.env.cr.savepoint():
+            hold = self._vms_create_points_hold(
+                account,
+                card,
+                points=points,
+                amount=amount,
+                order_ref=order_ref,
+                channel=channel,
+                expires_at=self._vms_expiry(rules.hold_ttl(self.env, store)),
+                purpose="redeem",
+            )
+            hold._vms_confirm_now(
+                idempotency_key,
+                otp_id=otp_id,
+                otp_code=otp_code,
+                verified_otp=verified_otp,
+                bill_amount=bill_amount,
+            )
+        answer = hold._vms_result()
+        Requests._vms_remember(idempotency_key, "points_redeem", digest, answer, hold.id)
+        return answer
 
     # ------------------------------------------------------------------
     # Points to voucher
@@ -470,29 +503,36 @@ class VmsRedemption(models.Model):
         return account, card
 
     @api.model
+    def _vms_points_wanted(self, program, points, amount):
+        """``(points, amount)`` of a request for points or for an amount of
+        money: an amount takes the points rounded up, points are worth the
+        money rounded down (and must be worth some)."""
+        if points is None and amount is None:
+            raise VmsInvalid("points_required", _("Say how many points, or which amount."))
+        if points is None:
+            amount = rules.parse_amount(self.env, amount, program.money)
+            return program.to_points(amount), amount
+        points = points_rules.parse_points(self.env, points, program)
+        amount = program.to_money(points)
+        if program.money.is_zero(amount):
+            raise VmsInvalid(
+                "points_worth_nothing",
+                _(
+                    "%(points)s points are worth less than %(step)s.",
+                    points=program.text(points),
+                    step=program.money.text(program.money.rounding),
+                ),
+            )
+        return points, amount
+
+    @api.model
     def _vms_create_points_hold(
         self, account, card, *, points, amount, order_ref, channel, expires_at, purpose
     ):
         """A hold of points of a locked account, checked against what is free."""
         account._vms_lock()
         program = account._vms_program()
-        if points is None and amount is None:
-            raise VmsInvalid("points_required", _("Say how many points, or which amount."))
-        if points is None:
-            amount = rules.parse_amount(self.env, amount, program.money)
-            points = program.to_points(amount)
-        else:
-            points = points_rules.parse_points(self.env, points, program)
-            amount = program.to_money(points)
-            if program.money.is_zero(amount):
-                raise VmsInvalid(
-                    "points_worth_nothing",
-                    _(
-                        "%(points)s points are worth less than %(step)s.",
-                        points=program.text(points),
-                        step=program.money.text(program.money.rounding),
-                    ),
-                )
+        points, amount = self._vms_points_wanted(program, points, amount)
         points_rules.check_available(self.env, program, points, account._vms_free_points())
         # sudo: the caller and the account were checked; the hold keeps the operator.
         return (

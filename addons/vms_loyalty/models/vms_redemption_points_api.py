@@ -9,7 +9,7 @@ strings.
 
 from odoo import _, api, models
 
-from ..exceptions import VmsError, VmsNotFound
+from ..exceptions import VmsError
 from ..tools import rules
 
 POINT_KEYS = (
@@ -151,26 +151,38 @@ class VmsRedemptionPointsApi(models.AbstractModel):
         if not code:
             raise VmsError("voucher_required", _("A voucher payment names its voucher's code."))
         Voucher = self.env["vms.voucher"].sudo()  # sudo: only the voucher's flag is read
-        method, value = Voucher._vms_presentation(code, self._vms_request_company())
+        company = self._vms_request_company()
+        method, value = Voucher._vms_presentation(code, company)
         facts = Voucher._vms_facts(method, value)
-        if facts is None or facts.company_id not in self._vms_request_store().company_ids:
-            raise VmsNotFound("voucher_not_found", _("No voucher with code %(code)s.", code=code))
+        if facts is None:
+            raise Voucher._vms_refuse_unknown(method, code, company)
+        rules.check_found(self.env, facts, self._vms_request_store())
         return Voucher.browse(facts.id)
 
     @api.model
     def _vms_api_points(self, answer):
         """Money and points as decimal strings."""
+        return self._vms_api_money(self._vms_api_points_text(answer))
+
+    @api.model
+    def _vms_api_points_text(self, answer):
+        """Points (and the value of points) as decimal strings; what is text already stays."""
         answer = dict(answer)
         digits = answer.get("points_decimals", 0)
         places = answer.get("decimal_places", 2)
+
+        def text(value, decimals):
+            return f"{value:.{decimals}f}" if isinstance(value, (int, float)) else value
+
         for name in VALUE_KEYS:
             if answer.get(name) is not None:
-                answer[name] = f"{answer[name]:.{places}f}"
-        if answer.get("point_value") is not None:
+                answer[name] = text(answer[name], places)
+        if isinstance(answer.get("point_value"), float):
             answer["point_value"] = f"{answer['point_value']:.6f}".rstrip("0").rstrip(".")
         for name in POINT_KEYS:
             if answer.get(name) is not None:
-                answer[name] = f"{answer[name]:.{digits}f}"
-        for lot in answer.get("lots") or []:
-            lot["points"] = f"{lot['points']:.{digits}f}"
-        return self._vms_api_money(answer)
+                answer[name] = text(answer[name], digits)
+        answer["lots"] = [
+            {**lot, "points": text(lot["points"], digits)} for lot in answer.get("lots") or []
+        ] or answer.get("lots")
+        return answer

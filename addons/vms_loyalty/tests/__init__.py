@@ -19,3 +19,5 @@ from . import test_points_refund
 from . import test_points_conversion
 from . import test_rewards
 from . import test_points_concurrency
+from . import test_points_api
+from . import test_points_express
