@@ -21,3 +21,4 @@ from . import test_rewards
 from . import test_points_concurrency
 from . import test_points_api
 from . import test_points_express
+from . import test_points_backoffice
