@@ -6,14 +6,24 @@ class ResPartner(models.Model):
 
     _inherit = "res.partner"
 
+    # Only VMS users read them: a salesman reading partners reads no points.
     vms_points_account_ids = fields.One2many(
-        "vms.points.account", "partner_id", string="Points Accounts", readonly=True
+        "vms.points.account",
+        "partner_id",
+        string="Points Accounts",
+        readonly=True,
+        groups="vms_loyalty.group_vms_store_user",
     )
     vms_points_balance = fields.Float(
-        string="Club Points", digits=(16, 3), compute="_compute_vms_points"
+        string="Club Points",
+        digits=(16, 3),
+        compute="_compute_vms_points",
+        groups="vms_loyalty.group_vms_store_user",
     )
     vms_points_next_expiry_date = fields.Date(
-        string="Next Points Expiry", compute="_compute_vms_points"
+        string="Next Points Expiry",
+        compute="_compute_vms_points",
+        groups="vms_loyalty.group_vms_store_user",
     )
 
     def _compute_vms_points(self):

@@ -1,7 +1,7 @@
 import psycopg2
 
-from odoo.exceptions import ValidationError
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.sms.tests.common import MockSMS
@@ -35,6 +35,13 @@ class TestPointsBackoffice(MockSMS, PointsCase):
         account = self.account().with_user(self.store_user)
         self.assertEqual((account.move_count, account.open_lot_count), (2, 2))
         self.assertEqual(account.action_view_lots()["domain"], [("account_id", "=", account.id)])
+        # A user outside VMS reads partners, and no points.
+        clerk = new_test_user(self.env, login="clerk_points", groups="base.group_user")
+        seen = self.partner.with_user(clerk)
+        self.assertFalse({"vms_points_balance", "vms_points_account_ids"} & set(seen.fields_get()))
+        self.assertEqual(seen.read(["name"])[0]["name"], self.partner.name)
+        with self.assertRaises(AccessError):
+            seen.read(["vms_points_balance"])
         # Nobody without the points account sees one on a card.
         stranger = self.env["vms.card"].create({"partner_id": self.partner_2.id, "state": "active"})
         self.assertEqual(
