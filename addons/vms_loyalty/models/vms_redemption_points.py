@@ -105,7 +105,10 @@ class VmsRedemption(models.Model):
             key: rules.amount_key(value) if key in ("points", "amount", "bill_amount") else value
             for key, value in values.items()
         }
-        inputs[holder._name if holder else "holder"] = holder.id if holder else None
+        if isinstance(holder, str):
+            inputs["card_number"] = holder
+        else:
+            inputs[holder._name if holder else "holder"] = holder.id if holder else None
         return inputs
 
     @api.model
@@ -159,7 +162,9 @@ class VmsRedemption(models.Model):
     @api.model
     def _vms_points_redeem(self, holder, **request):
         """Hold and confirm points in one call; the OTP (``otp_id`` and
-        ``otp_code``, or ``verified_otp``) where the rules ask for it."""
+        ``otp_code``, or ``verified_otp``) where the rules ask for it.
+        ``holder``: a ``vms.card``, a ``res.partner``, or a club card's number
+        (as channels send it)."""
         return self.browse(self._vms_points_redeem_answer(holder, **request)["id"])
 
     @api.model
@@ -197,12 +202,8 @@ class VmsRedemption(models.Model):
         if answer is not None:
             return answer
         self._vms_check_points_request(order_ref, channel, points, amount)
-        if (
-            express
-            and holder
-            and holder._name == "vms.card"
-            and not (otp_id or otp_code or verified_otp)
-        ):
+        is_card = isinstance(holder, str) or (holder and holder._name == "vms.card")
+        if express and is_card and not (otp_id or otp_code or verified_otp):
             answer = self._vms_points_redeem_express(
                 holder,
                 points=points,
@@ -491,8 +492,11 @@ class VmsRedemption(models.Model):
 
     @api.model
     def _vms_points_account(self, holder):
-        """The account a request spends, within the request's retailer."""
+        """The account a request spends, within the request's retailer;
+        ``holder`` is a ``vms.card``, a ``res.partner`` or a club card number."""
         Account = self.env["vms.points.account"]
+        if isinstance(holder, str):
+            holder = Account._vms_card_by_number(holder, self._vms_request_company())
         account, card = Account._vms_account_for(
             holder, company=self._vms_request_company(), spend=True
         )

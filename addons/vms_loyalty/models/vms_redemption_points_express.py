@@ -19,6 +19,7 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import ConcurrencyError
+from odoo.tools import SQL
 
 from ..tools import points as points_rules
 from ..tools import rules
@@ -28,15 +29,15 @@ _DECIDE = """
         UPDATE vms_points_account a
            SET write_date = now() at time zone 'UTC', write_uid = %(uid)s
           FROM vms_card c JOIN res_company co ON co.id = c.company_id
-         WHERE c.id = %(card)s AND c.state = 'active' AND a.partner_id = c.partner_id
+         WHERE %(card)s AND c.state = 'active' AND a.partner_id = c.partner_id
            AND a.company_id = %(root)s
            AND (co.id = %(root)s OR co.parent_path LIKE %(root_path)s)
-     RETURNING a.id, a.debt, a.partner_id, c.number
+     RETURNING a.id, a.debt, a.partner_id, c.number, c.id AS card_id
     )
     SELECT account.id, account.debt, account.partner_id, lots.ids, lots.expiries, lots.lefts,
            (SELECT COALESCE(SUM(r.points), 0) FROM vms_redemption r
              WHERE r.points_account_id = account.id AND r.state = 'held'
-               AND r.expires_at > %(now)s), account.number
+               AND r.expires_at > %(now)s), account.number, account.card_id
       FROM account,
            LATERAL (SELECT array_agg(l.id ORDER BY l.id) AS ids,
                            array_agg(l.expires_on ORDER BY l.id) AS expiries,
@@ -102,29 +103,33 @@ class VmsRedemptionPointsExpress(models.AbstractModel):
     def _vms_points_redeem_express(
         self, card, *, points, amount, order_ref, channel, bill_amount, idempotency_key, digest
     ):
-        """Redeem a card's points in two statements if the request is plain;
-        returns its answer (as ``_vms_result``), or None for the full engine."""
+        """Redeem the points of ``card`` (a ``vms.card``, or a club card's
+        number as channels send it) in two statements if the request is
+        plain; returns its answer (as ``_vms_result``), or None for the full
+        engine."""
         program = self.env["vms.points.program"]._vms_for_company(self._vms_request_company())
         # The programme's company is the root: its settings are cached, no query.
         root = self.env["res.company"].sudo().browse(program.company_id)
         now = fields.Datetime.now()
         today = root._vms_today()
         cr = self.env.cr
+        # A channel names the card by its number, the till by its record.
+        which = SQL("c.number = %s", card) if isinstance(card, str) else SQL("c.id = %s", card.id)
         cr.execute(
-            _DECIDE,
-            {
-                "uid": self.env.uid,
-                "card": card.id,
-                "root": program.company_id,
-                "root_path": f"{program.company_id}/%",
-                "now": now,
-            },
+            SQL(
+                _DECIDE,
+                uid=self.env.uid,
+                card=which,
+                root=program.company_id,
+                root_path=f"{program.company_id}/%",
+                now=now,
+            ),
             log_exceptions=False,  # a serialization failure here is expected and retried
         )
         row = cr.fetchone()
         if not row or float(row[1] or 0.0):
             return None  # no account, card not active or not ours, a debt: the full engine
-        account_id, _debt, partner_id, lot_ids, expiries, lefts, held, number = row
+        account_id, _debt, partner_id, lot_ids, expiries, lefts, held, number, card_id = row
         lots = [
             points_rules.Lot(lot_id, expiry, float(left))
             for lot_id, expiry, left in zip(lot_ids or [], expiries or [], lefts or [], strict=True)
@@ -196,7 +201,7 @@ class VmsRedemptionPointsExpress(models.AbstractModel):
                     "expires_at": expires_at,
                     "now": now,
                     "uid": self.env.uid,
-                    "card": card.id,
+                    "card": card_id,
                     "bill_amount": bill_amount,
                     "store": self.env.company.id,
                     "row_key": self.env["vms.voucher"]._vms_row_key(idempotency_key),
