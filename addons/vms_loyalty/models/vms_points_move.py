@@ -38,8 +38,9 @@ class VmsPointsMove(models.Model):
     _rec_name = "type"
     _check_company_auto = True
 
+    # Indexed by _account_idx (account, id): the ledger of one member, in order.
     account_id = fields.Many2one(
-        "vms.points.account", required=True, readonly=True, ondelete="restrict", index=True
+        "vms.points.account", required=True, readonly=True, ondelete="restrict"
     )
     partner_id = fields.Many2one(related="account_id.partner_id", string="Member")
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="restrict")
