@@ -1,7 +1,7 @@
 {
     "name": "VMS Vouchers & Loyalty",
     "summary": "Campaigns, vouchers, club cards, points and OTP-safe redemption",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",
@@ -30,9 +30,22 @@
         "views/vms_menus.xml",
         "views/vms_redemption_views.xml",
         "data/vms_redemption_cron.xml",
+        "security/vms_points_security.xml",
+        "data/vms_points_cron.xml",
+        "views/vms_points_account_views.xml",
+        "views/vms_points_move_views.xml",
+        "views/vms_points_lot_views.xml",
+        "views/vms_points_program_views.xml",
+        "views/vms_points_rule_views.xml",
+        "views/vms_reward_views.xml",
+        "views/vms_reward_claim_views.xml",
+        "views/res_partner_views.xml",
+        "wizards/vms_points_wizard_views.xml",
+        "views/vms_points_menus.xml",
     ],
     "demo": [
         "demo/vms_demo.xml",
+        "demo/vms_points_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

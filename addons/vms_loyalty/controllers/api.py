@@ -199,6 +199,34 @@ class VmsApi(http.Controller):
         code = api_input.FIELDS["code"].parse("code", code)
         return request.env["vms.redemption"]._vms_api_voucher(code, pin)
 
+    # Club points --------------------------------------------------------------
+
+    @api_route(f"{API}/members/<string:card>/points", methods=("GET",), readonly=True)
+    def member_points(self, card):
+        card = api_input.FIELDS["card"].parse("card", card)
+        return request.env["vms.redemption"]._vms_api_member_points(card)
+
+    @api_route(f"{API}/points/redeem")
+    def points_redeem(self):
+        return request.env["vms.redemption"]._vms_api_points_redeem(body("points_redeem"))
+
+    @api_route(f"{API}/points/convert")
+    def points_convert(self):
+        return request.env["vms.redemption"]._vms_api_points_convert(body("points_convert"))
+
+    @api_route(f"{API}/points/earn")
+    def points_earn(self):
+        return request.env["vms.redemption"]._vms_api_points_earn(body("points_earn"))
+
+    @api_route(f"{API}/rewards/claim")
+    def reward_claim(self):
+        return request.env["vms.redemption"]._vms_api_reward_claim(body("reward_claim"))
+
+    @api_route(f"{API}/rewards/<string:code>/redeem")
+    def reward_redeem(self, code):
+        code = api_input.FIELDS["reward_code"].parse("code", code)
+        return request.env["vms.redemption"]._vms_api_reward_redeem(code, body("reward_redeem"))
+
     @http.route(
         f"{API}/openapi.json",
         type="http",

@@ -72,6 +72,85 @@ OTP = {
     },
 }
 
+POINTS = {"type": "string", "pattern": r"^\d+(\.\d+)?$"}
+MEMBER_POINTS = {
+    "type": "object",
+    "properties": {
+        "card": {"type": "string"},
+        "card_state": {"enum": ["new", "active", "blocked"]},
+        "points_balance": POINTS,
+        "points_available": POINTS,
+        "points_held": POINTS,
+        "points_debt": POINTS,
+        "value": {**MONEY, "description": "What the available points pay, in the currency."},
+        "point_value": MONEY,
+        "currency": {"type": "string"},
+        "next_expiry_date": {"type": ["string", "null"], "format": "date"},
+        "next_expiry_points": POINTS,
+        "points_decimals": {"type": "integer"},
+    },
+}
+POINTS_REDEMPTION = {
+    "type": "object",
+    "properties": {
+        **REDEMPTION["properties"],
+        **{
+            name: MEMBER_POINTS["properties"][name]
+            for name in (
+                "points_balance",
+                "points_available",
+                "points_debt",
+                "next_expiry_date",
+                "next_expiry_points",
+                "points_decimals",
+            )
+        },
+        "kind": {"const": "points"},
+        "card": {"type": ["string", "null"]},
+        "points": POINTS,
+        "points_reversed": POINTS,
+        "voucher_code": {
+            "type": ["string", "null"],
+            "description": "The voucher the points were turned into (convert, voucher rewards).",
+        },
+        "voucher_valid_to": {"type": ["string", "null"]},
+        "reward_code": {
+            "type": ["string", "null"],
+            "description": "The claim's code, shown by the member as a QR.",
+        },
+        "reward_state": {"enum": ["claimed", "redeemed", "canceled", "expired", None]},
+    },
+}
+EARNING = {
+    "type": "object",
+    "properties": {
+        **MEMBER_POINTS["properties"],
+        "order_ref": {"type": "string"},
+        "points_earned": POINTS,
+        "lots": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "points": POINTS,
+                    "expires_on": {"type": ["string", "null"], "format": "date"},
+                },
+            },
+        },
+    },
+}
+CARD = {
+    "name": "card",
+    "in": "path",
+    "required": True,
+    "schema": api_input.FIELDS["card"].schema(),
+}
+REWARD_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "schema": api_input.REWARD_CODE.schema(),
+}
 
 # Statuses every route may answer besides 200: a malformed body (400), no or
 # a wrong key (401), a refusal of rights or of the engine (403, 404, 409, 422),
@@ -169,7 +248,11 @@ def openapi_document(prefix):
         },
         "/otp": {
             "post": _operation(
-                "Send the voucher's holder a one-time code approving a redemption.", OTP, "otp"
+                "Send a one-time code approving a redemption: to the voucher's holder "
+                "(purpose voucher, code), or to the member behind a club card (purpose "
+                "points, card).",
+                OTP,
+                "otp",
             )
         },
         "/vouchers/{code}": {
@@ -195,6 +278,52 @@ def openapi_document(prefix):
                 },
             ],
         },
+        "/members/{card}/points": {
+            "get": _operation(
+                "A member's points: balance, what they are worth, and the next expiry.",
+                MEMBER_POINTS,
+                errors=(401, 403, 404, 405, 422),
+            ),
+            "parameters": [CARD],
+        },
+        "/points/redeem": {
+            "post": _operation(
+                "Pay with points: a number of points, or an amount of money (converted to "
+                "points rounded up); with the OTP where the rules ask for it.",
+                POINTS_REDEMPTION,
+                "points_redeem",
+            )
+        },
+        "/points/convert": {
+            "post": _operation(
+                "Turn points into an active voucher worth their value (voucher_code).",
+                POINTS_REDEMPTION,
+                "points_convert",
+            )
+        },
+        "/points/earn": {
+            "post": _operation(
+                "Earn the points of a bill paid on the channel, once per order.",
+                EARNING,
+                "points_earn",
+            )
+        },
+        "/rewards/claim": {
+            "post": _operation(
+                "Claim a reward of the catalogue: its points are held, the member gets its "
+                "reward_code.",
+                POINTS_REDEMPTION,
+                "reward_claim",
+            )
+        },
+        "/rewards/{code}/redeem": {
+            "post": _operation(
+                "Hand a claimed reward over: its points are spent, once.",
+                POINTS_REDEMPTION,
+                "reward_redeem",
+            ),
+            "parameters": [REWARD_CODE],
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document.",
@@ -206,7 +335,7 @@ def openapi_document(prefix):
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "VMS voucher API",
+            "title": "VMS voucher and points API",
             "version": "1.0.0",
             "description": "Validate, hold, confirm, release, reverse and redeem vouchers, "
             "and send OTPs, for vending machines, apps and web shops. Every mutating call "

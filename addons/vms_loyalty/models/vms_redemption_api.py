@@ -139,7 +139,12 @@ class VmsRedemptionApi(models.AbstractModel):
         """Send the voucher's own holder a code approving a redemption: only
         for a voucher the channel could spend now (its store, campaign hours,
         way of presentation and PIN, state and validity), so that nobody uses
-        a holder's allowance of codes up through a voucher they may not take."""
+        a holder's allowance of codes up through a voucher they may not take.
+        For points (``purpose`` "points"), the member behind the card."""
+        if values.get("purpose") == "points":
+            return self._vms_api_points_otp(values)
+        if not values.get("code"):
+            raise VmsError("code_required", _("A voucher OTP names the voucher (code)."))
         pin = values.get("pin")
         store, facts, method = self._vms_find_facts(values["code"], pin=pin)
         campaign = self.env["vms.campaign"]._vms_campaign_terms(facts.campaign_id)

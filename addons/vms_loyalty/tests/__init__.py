@@ -15,3 +15,13 @@ from . import test_redemption_express
 from . import test_api_fuzzing
 from . import test_properties
 from . import test_api_attacks
+from . import test_points_ledger
+from . import test_points_earning
+from . import test_points_redemption
+from . import test_points_refund
+from . import test_points_conversion
+from . import test_rewards
+from . import test_points_concurrency
+from . import test_points_api
+from . import test_points_express
+from . import test_points_backoffice

@@ -598,7 +598,10 @@ class TestVoucherApi(ApiCase):
         document = response.json()
         self.assertEqual(document["openapi"], "3.1.0")
         documented = {
-            API + path.replace("{id}", "<int:hold_id>").replace("{code}", "<string:code>")
+            API
+            + path.replace("{id}", "<int:hold_id>")
+            .replace("{code}", "<string:code>")
+            .replace("{card}", "<string:card>")
             for path in document["paths"]
         }
         routed = {

@@ -1,7 +1,7 @@
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 from odoo.tests import tagged

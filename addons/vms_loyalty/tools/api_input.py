@@ -22,6 +22,11 @@ AMOUNT_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
 QTY_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,3})?$"
 _QTY_RE = re.compile(QTY_PATTERN)
+# Points: a positive number with at most 3 decimals; the programme's own
+# precision is the engine's to check.
+POINTS_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,3})?$"
+_POINTS_RE = re.compile(POINTS_PATTERN)
+MAX_PAYMENTS = 20
 
 
 def _number_text(value):
@@ -319,7 +324,106 @@ class Lines(Field):
         return {"type": "array", "maxItems": MAX_LINES, "items": line}
 
 
+class Points(Field):
+    """A positive number of points, as a string ("120") or a JSON number."""
+
+    def parse(self, name, value):
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise InputError("invalid_points", f"{name} must be a number of points.", field=name)
+        text = _number_text(value)
+        if text is None or not _POINTS_RE.match(text) or Decimal(text) <= 0:
+            raise InputError(
+                "invalid_points",
+                f"{name} must be a positive number such as 120 (at most 9 digits before the "
+                "point and 3 after).",
+                field=name,
+            )
+        return Decimal(text)
+
+    def schema(self):
+        return {
+            "oneOf": [
+                {"type": "string", "pattern": POINTS_PATTERN},
+                {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 999999999,
+                    "multipleOf": 0.001,
+                },
+            ],
+            "description": "Positive, with at most the programme's decimals (integers by default).",
+        }
+
+
+class Choice(Field):
+    def __init__(self, *values):
+        self.values = values
+
+    def parse(self, name, value):
+        if value not in self.values:
+            raise InputError(
+                "invalid_payload", f"{name} is one of {', '.join(self.values)}.", field=name
+            )
+        return value
+
+    def schema(self):
+        return {"enum": list(self.values)}
+
+
+class Payments(Field):
+    """How a bill was paid: each part's kind (points, a voucher, otherwise) and
+    amount, and a voucher's code; the parts paid with points, and by vouchers
+    whose "bonus points accrue" is off, earn no points."""
+
+    KIND = Choice("points", "voucher", "other")
+    AMOUNT = Amount()
+    VOUCHER = Text(128)
+
+    def parse(self, name, value):
+        if not isinstance(value, list) or len(value) > MAX_PAYMENTS:
+            raise InputError(
+                "invalid_payload",
+                f"{name} is a list of at most {MAX_PAYMENTS} payments.",
+                field=name,
+            )
+        payments = []
+        for index, payment in enumerate(value):
+            where = f"{name}[{index}]"
+            if not isinstance(payment, dict) or set(payment) - {"kind", "amount", "code"}:
+                raise InputError(
+                    "invalid_payload", f"{where} is an object of kind, amount and code.", field=name
+                )
+            kind = self.KIND.parse(f"{where}.kind", payment.get("kind"))
+            parsed = {
+                "kind": kind,
+                "amount": self.AMOUNT.parse(f"{where}.amount", payment.get("amount")),
+            }
+            if kind == "voucher":
+                parsed["code"] = self.VOUCHER.parse(f"{where}.code", payment.get("code"))
+            payments.append(parsed)
+        return payments
+
+    def schema(self):
+        return {
+            "type": "array",
+            "maxItems": MAX_PAYMENTS,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": self.KIND.schema(),
+                    "amount": self.AMOUNT.schema(),
+                    "code": self.VOUCHER.schema(),
+                },
+                "required": ["kind", "amount"],
+                "additionalProperties": False,
+            },
+        }
+
+
 CODE = Text(128, description="The voucher's code, EAN-13 or a third party's QR payload.")
+REWARD_CODE = Text(
+    32, pattern=r"^[A-Za-z0-9-]{1,32}$", description="A reward code the member shows (its QR)."
+)
 FIELDS = {
     "code": CODE,
     "amount": Amount(),
@@ -334,6 +438,13 @@ FIELDS = {
     "otp_id": Integer(),
     "otp_code": Text(6, min_length=6, pattern=r"^[0-9]{6}$"),
     "reason": Text(256),
+    "points": Points(),
+    "purpose": Choice("voucher", "points"),
+    "reward": Text(
+        32, pattern=r"^[A-Za-z0-9-]{1,32}$", description="The reward's code in the catalogue."
+    ),
+    "reward_code": REWARD_CODE,
+    "payments": Payments(),
 }
 SALE = ("currency", "card", "lines", "bill_amount", "pin")
 # Per route: (required fields, optional fields).
@@ -344,7 +455,16 @@ BODIES = {
     "release": ((), ("idempotency_key",)),
     "reverse": (("idempotency_key", "reason"), ("amount",)),
     "redeem": (("code", "amount", "order_ref", "idempotency_key"), (*SALE, "otp_id", "otp_code")),
-    "otp": (("code", "amount", "order_ref"), ("pin",)),
+    # A voucher's OTP names the voucher (code); a points OTP the member's card.
+    "otp": (("amount", "order_ref"), ("purpose", "code", "card", "pin")),
+    "points_redeem": (
+        ("card", "order_ref", "idempotency_key"),
+        ("points", "amount", "otp_id", "otp_code", "bill_amount"),
+    ),
+    "points_convert": (("card", "points", "idempotency_key"), ("order_ref", "otp_id", "otp_code")),
+    "points_earn": (("card", "lines", "order_ref", "idempotency_key"), ("payments",)),
+    "reward_claim": (("card", "reward", "idempotency_key"), ("order_ref", "otp_id", "otp_code")),
+    "reward_redeem": (("idempotency_key",), ()),
 }
 
 

@@ -3,3 +3,7 @@ from . import vms_voucher_generate
 from . import vms_voucher_block
 from . import vms_voucher_validity
 from . import vms_channel_key
+from . import vms_points_spend
+from . import vms_points_convert
+from . import vms_reward_claim_wizard
+from . import vms_points_adjust
