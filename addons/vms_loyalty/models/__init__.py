@@ -14,3 +14,7 @@ from . import vms_voucher_redemption
 from . import vms_voucher_pin_failure
 from . import vms_campaign_redemption
 from . import vms_redemption_express
+from . import vms_otp_verified
+from . import vms_redemption_verified_otp
+from . import vms_redemption_refund
+from . import vms_campaign_issue

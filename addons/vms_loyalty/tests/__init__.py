@@ -12,3 +12,5 @@ from . import test_redemption
 from . import test_redemption_concurrency
 from . import test_api
 from . import test_redemption_express
+from . import test_campaign_issue
+from . import test_otp_verified

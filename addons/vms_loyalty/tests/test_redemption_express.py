@@ -198,7 +198,7 @@ class TestRedemptionExpress(RedemptionCase):
     def test_otp_remainder_and_discount_vouchers_take_the_full_engine(self):
         self.assertTrue(self.express(self.new_voucher(state="active"), 30.0, "primer-key-03"))
         self.company.write({"vms_otp_mandatory": True, "vms_otp_min_amount": 30.0})
-        voucher = self.new_voucher(state="active")
+        voucher = self.new_voucher(state="active", partner_id=self.partner.id)  # bearer: no OTP
         self.assertIsNone(self.express(voucher, 30.0, "otp-key-0001"))
         self.assertEqual(
             refusal(self.redeem, voucher, 30.0, "otp-key-0002", True).code, "otp_required"
@@ -231,7 +231,7 @@ class TestRedemptionExpress(RedemptionCase):
         )
         self.assertTrue(self.express(self.new_voucher(state="active"), "10.03", "primer-key-02"))
         self.company.currency_id.rounding = 0.05
-        voucher = self.new_voucher(state="active")
+        voucher = self.new_voucher(state="active", partner_id=self.partner.id)  # OTP: a holder
         self.assertIsNone(self.express(voucher, "10.03", "rounding-key-1"))
         self.assertIsNone(self.express(voucher, "0.01", "rounding-key-2"))
         self.assertEqual(self.redeem(voucher, 10.03, "rounding-key-3", True).amount, 10.05)
