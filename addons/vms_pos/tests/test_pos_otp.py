@@ -142,6 +142,17 @@ class TestPosOtp(VmsPosCase, MockSMS):
             page = self.url_open("/vms_pos/sms")
             self.assertEqual(page.status_code, 200)
             self.assertIn(code, page.text)
+            # The code read out by the customer goes back through the route.
+            verified = self.make_jsonrpc_request(
+                "/vms_pos/tender/otp_verify",
+                {
+                    **self.otp_params(data, payment_uuid),
+                    "payment_method_id": self.voucher_method.id,
+                    "otp_id": self.env["vms.otp"].sudo().search([], limit=1).id,
+                    "otp_code": code,
+                },
+            )
+            self.assertTrue(verified["ok"], verified)
         self.assertNotIn(code, "\n".join(logs.output))
         self.env.cr.execute("SELECT count(*) FROM vms_otp WHERE code_hash LIKE %s", [f"%{code}%"])
         self.assertEqual(self.env.cr.fetchone()[0], 0)

@@ -61,6 +61,53 @@ class TestPosTender(VmsPosCase):
         self.assertEqual(order.vms_receipt["payments"][0]["balance"], 0.0)
         self.assertEqual(self.env["pos.order"].search_count([("uuid", "=", data["uuid"])]), 1)
 
+    def test_the_till_loads_no_voucher_and_no_card(self):
+        self.new_voucher(20.0)
+        data = self.till.with_user(self.pos_user).load_data([])
+        self.assertEqual(data["vms.card"], [], "cards are looked up one by one")
+        self.assertNotIn("vms.voucher", data)
+        self.assertNotIn("vms.redemption", data)
+        self.assertIn(
+            "vms_voucher", [m["use_payment_terminal"] for m in data["pos.payment.method"]]
+        )
+        found = (
+            self.env["vms.card"]
+            .with_user(self.pos_user)
+            .vms_pos_lookup(f" {self.card.number} ", self.main_pos_config.id)
+        )
+        self.assertEqual([c["id"] for c in found["vms.card"]], self.card.ids)
+        self.assertEqual([p["id"] for p in found["res.partner"]], self.holder.ids)
+        self.assertEqual(
+            self.env["vms.card"]
+            .with_user(self.pos_user)
+            .vms_pos_lookup("2900000099995", self.main_pos_config.id),
+            {},
+        )
+
+    def test_the_route_answers_refusals_as_json_and_changes_nothing(self):
+        voucher = self.new_voucher(20.0)
+        voucher.action_block("lost")
+        data = self.order_data(self.till, [(self.desk_pad, 1, 20.0)], [])
+        self.authenticate("pos_user", "pos_user")
+        params = {
+            "payment_method_id": self.voucher_method.id,
+            "session_id": self.till.id,
+            "order": self.sale_payload(data),
+            "payment": {"uuid": "route-pay-1", "amount": 20.0},
+            "code": voucher.code,
+        }
+        answer = self.make_jsonrpc_request("/vms_pos/tender/hold", params)
+        self.assertEqual(answer["ok"], False)
+        self.assertEqual(answer["error"]["code"], "voucher_blocked")
+        for bad in ({"payment_method_id": "1"}, {"payment_method_id": 99999999}):
+            answer = self.make_jsonrpc_request("/vms_pos/tender/hold", {**params, **bad})
+            self.assertEqual(answer["error"]["code"], "invalid_payment_method")
+        answer = self.make_jsonrpc_request("/vms_pos/tender/explode", params)
+        self.assertEqual(answer["error"]["code"], "unknown_action")
+        voucher.action_unblock("found")
+        answer = self.make_jsonrpc_request("/vms_pos/tender/hold", params)
+        self.assertEqual((answer["ok"], answer["amount"]), (True, 20.0))
+
     def test_a_retried_hold_returns_the_first_answer(self):
         voucher = self.new_voucher(40.0)
         data = self.order_data(self.till, [(self.desk_pad, 1, 25.0)], [])
