@@ -22,6 +22,7 @@ Last line: RESULT posload ours_growth_pct=.. odoo_growth_pct=.. ours_ms_0=..
 ours_ms_1m=.. sync_extra_p95_ms=..
 """
 
+import base64
 import json
 import os
 import shutil
@@ -258,7 +259,10 @@ class Chromium:
                 if self.evaluate(session, ready):
                     return (time.perf_counter() - started) * 1000
                 time.sleep(0.02)
-            raise RuntimeError(f"{url} not ready after {timeout} s")
+            shot = self.send("Page.captureScreenshot", session, format="png")["data"]
+            path = Path(tempfile.gettempdir()) / "vms-bench-posload-timeout.png"
+            path.write_bytes(base64.b64decode(shot))
+            raise RuntimeError(f"{url} not ready after {timeout} s (screenshot: {path})")
         finally:
             self.send("Target.closeTarget", targetId=target["targetId"])
             self.send("Target.disposeBrowserContext", browserContextId=context)
@@ -270,10 +274,14 @@ class Chromium:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-READY = (
-    "!!document.querySelector('.product-screen .product-list .product') && "
-    "!document.querySelector('.modal .o_dialog, .pos-loader:not([style*=\"opacity: 0\"])')"
-)
+# Product screen ready: its products shown. A fresh browser has no cashier
+# remembered, so the till opens on its "Open Register" screen: pressed as a
+# cashier would, for both systems alike.
+READY = """(() => {
+    const open = document.querySelector('.screen-login .open-register-btn');
+    if (open) { open.click(); return false; }
+    return !!document.querySelector('.product-screen .product-list .product');
+})()"""
 
 
 def pos_loads(chrome, server, db, config_id):
@@ -432,13 +440,26 @@ def grow_cards(pg_port, db, program, count):
 def main():
     if not (ODOO_HOME / "odoo-bin").is_file():
         sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-posload-"))
+    # VMS_BENCH_WORKDIR keeps the cluster and its two databases for another
+    # run (the installs take most of the time); by default all is thrown away.
+    kept = os.environ.get("VMS_BENCH_WORKDIR")
+    work = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="vms-bench-posload-"))
+    fresh = not (work / "installed").exists()
     chrome = None
     try:
         pg_port = pgcluster.start(str(work / "pg"))
         data_dir = work / "filestore"
-        install(pg_port, "posload_ours", data_dir, "vms_loyalty,vms_pos")
-        install(pg_port, "posload_odoo", data_dir, "pos_loyalty")
+        if fresh:
+            install(pg_port, "posload_ours_base", data_dir, "vms_loyalty,vms_pos")
+            install(pg_port, "posload_odoo_base", data_dir, "pos_loyalty")
+            (work / "installed").write_text("posload_ours_base posload_odoo_base\n")
+        for db in ("posload_ours", "posload_odoo"):
+            # Every run starts from the freshly installed databases.
+            pg = ["-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo"]
+            subprocess.run(["dropdb", *pg, "--if-exists", db], check=True)
+            subprocess.run(["createdb", *pg, "-T", f"{db}_base", db], check=True)
+            shutil.rmtree(data_dir / "filestore" / db, ignore_errors=True)
+            shutil.copytree(data_dir / "filestore" / f"{db}_base", data_dir / "filestore" / db)
         ours = json.loads(
             shell(pg_port, "posload_ours", data_dir, SETUP_OURS.replace("ORDERS", str(ORDERS)))
             .split("BENCH_SETUP ", 1)[1]
@@ -509,8 +530,11 @@ def main():
     finally:
         if chrome:
             chrome.stop()
-        pgcluster.destroy(str(work / "pg"))
-        shutil.rmtree(work, ignore_errors=True)
+        if kept:
+            pgcluster.stop(str(work / "pg"))
+        else:
+            pgcluster.destroy(str(work / "pg"))
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ class ProductTemplate(models.Model):
 
     Sold, it is not a good but a voucher: the till sells it without tax (the
     tax is due when the voucher pays for goods, whatever taxes the product
-    carries by default) and its income account is the voucher liability
+    carries by default) and its sale is booked on the voucher liability
     account, so the session's closing entry credits what the company now
     owes the voucher's bearer.
     """
@@ -45,6 +45,16 @@ class ProductTemplate(models.Model):
                         product=product.display_name,
                     )
                 )
+
+    def _get_product_accounts(self):
+        """A gift voucher sold is owed to its bearer: whatever income account
+        the product carries, its sale credits the voucher liability account."""
+        accounts = super()._get_product_accounts()
+        if self.vms_gift_voucher:
+            liability = (self.company_id or self.env.company).vms_voucher_account_id
+            if liability:
+                accounts["income"] = liability
+        return accounts
 
     @api.model
     def _load_pos_data_fields(self, config):

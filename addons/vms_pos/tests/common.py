@@ -82,7 +82,6 @@ class VmsPosCase(TestPointOfSaleHttpCommon):
                 "available_in_pos": True,
                 "vms_gift_voucher": True,
                 "vms_gift_campaign_id": cls.gift_campaign.id,
-                "property_account_income_id": cls.liability.id,
             }
         )
         cls.gift_product.taxes_id = False
