@@ -179,6 +179,15 @@ class PosOrder(models.Model):
 
     def _vms_confirm_spends(self, payments):
         Redemption = self.env["vms.redemption"]
+        if self.currency_id.compare_amounts(sum(payments.mapped("amount")), self.amount_total) > 0:
+            raise VmsError(
+                "voucher_change",
+                _(
+                    "Vouchers pay at most the bill (%(total)s): no change is given on a "
+                    "voucher. Lower the voucher payment.",
+                    total=self.currency_id.format(self.amount_total),
+                ),
+            )
         holds = {}
         for payment in payments:
             tid = payment.transaction_id or ""

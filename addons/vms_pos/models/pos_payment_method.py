@@ -188,6 +188,9 @@ class PosPaymentMethod(models.Model):
         proof = sale["proof"]
         key = f"pos:{order_uuid}:{payment_uuid}:{attempt}"
         Redemption = self.env["vms.redemption"]
+        # A voucher pays for goods, never change: at most the bill.
+        if currency.compare_amounts(proof["bill_amount"], 0) > 0:
+            requested = min(requested, proof["bill_amount"])
         amount = requested
         if not Redemption.search_count([("hold_key", "=", key)]):
             # Who the voucher is and what it has free, then hold at most that:

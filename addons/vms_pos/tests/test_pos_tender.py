@@ -108,6 +108,29 @@ class TestPosTender(VmsPosCase):
         answer = self.make_jsonrpc_request("/vms_pos/tender/hold", params)
         self.assertEqual((answer["ok"], answer["amount"]), (True, 20.0))
 
+    def test_a_voucher_never_pays_change(self):
+        voucher = self.new_voucher(100.0)
+        data = self.order_data(self.till, [(self.desk_pad, 1, 30.0)], [])
+        payment_uuid, info = self.hold(self.till, data, voucher.code, 80.0)
+        self.assertEqual(info["amount"], 30.0, "held at most the bill")
+        # A till that sends more than the bill anyway is refused at the sync.
+        other = self.order_data(self.till, [(self.desk_pad, 1, 30.0)], [])
+        _uuid, first = self.hold(self.till, other, voucher.code, 20.0)
+        second_uuid, second = self.hold(self.till, other, voucher.code, 20.0)
+        paid = self.order_data(
+            self.till,
+            [(self.desk_pad, 1, 30.0)],
+            [
+                (self.voucher_method, 20.0, _uuid, first["transaction_id"]),
+                (self.voucher_method, 20.0, second_uuid, second["transaction_id"]),
+                (self.cash_method, -10.0, None, None),
+            ],  # 10.00 of change in cash
+            uuid=other["uuid"],
+            pos_reference=other["pos_reference"],
+        )
+        self.refused("voucher_change", self.sync, paid)
+        self.assertEqual(voucher.balance, 100.0)
+
     def test_a_retried_hold_returns_the_first_answer(self):
         voucher = self.new_voucher(40.0)
         data = self.order_data(self.till, [(self.desk_pad, 1, 25.0)], [])
