@@ -1,17 +1,20 @@
 """Benchmark: the till's start-up with 0, 100,000 and 1,000,000 vouchers, and
 what a voucher payment adds to an order's sync.
 
-One run, one throwaway PostgreSQL cluster, two databases with Odoo's demo
-data, one Odoo server each (threaded):
+One run, one throwaway PostgreSQL cluster, six databases with Odoo's demo
+data served by one threaded Odoo server:
 
-- ``ours``: vms_loyalty and vms_pos; vouchers are generated with the
-  project's own set-based SQL path (vouchers and their chronology);
-- ``odoo``: Odoo's pos_loyalty; loyalty cards inserted with SQL.
+- ``ours`` (vms_loyalty and vms_pos) with 0, 100,000 and 1,000,000 vouchers,
+  generated with the project's own set-based SQL path (vouchers and their
+  chronology);
+- ``odoo`` (Odoo's pos_loyalty) with as many loyalty cards, inserted with SQL.
 
 POS load: headless Chromium driven over the DevTools protocol; each load is a
 fresh browser context (no cached POS data in IndexedDB), timed from opening
-the POS URL to the product screen showing its products; the median of 10
-loads per size.
+the POS URL to the product screen showing its products (pressing "Open
+Register" on the way, as a cashier does); the median of 10 loads per
+database, the six databases' loads interleaved round by round so that the
+noise of a shared machine falls on every size alike.
 
 Sync: 200 orders paid by voucher, each timed as hold (the tender's request)
 plus the order's sync, interleaved with 200 cash-paid orders timed as their
@@ -26,6 +29,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -284,18 +288,6 @@ READY = """(() => {
 })()"""
 
 
-def pos_loads(chrome, server, db, config_id):
-    session = server.login(db)
-    cookie = {
-        "name": "session_id",
-        "value": session.cookies["session_id"],
-        "url": server.base,
-    }
-    url = f"{server.base}/pos/ui/{config_id}"
-    chrome.load(url, cookie, READY)  # warm the asset bundles once
-    return [chrome.load(url, cookie, READY) for _ in range(LOADS)]
-
-
 def rpc(session, url, params):
     response = session.post(url, json={"jsonrpc": "2.0", "params": params}, timeout=60)
     response.raise_for_status()
@@ -437,15 +429,20 @@ def grow_cards(pg_port, db, program, count):
     )
 
 
+def label(size):
+    return {0: "0", 100_000: "100k", 1_000_000: "1m"}.get(size, str(size))
+
+
 def main():
     if not (ODOO_HOME / "odoo-bin").is_file():
         sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    # VMS_BENCH_WORKDIR keeps the cluster and its two databases for another
-    # run (the installs take most of the time); by default all is thrown away.
+    # VMS_BENCH_WORKDIR keeps the cluster and the two installed databases
+    # for another run (the installs take most of the time); by default all
+    # is thrown away.
     kept = os.environ.get("VMS_BENCH_WORKDIR")
     work = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="vms-bench-posload-"))
     fresh = not (work / "installed").exists()
-    chrome = None
+    chrome = server = None
     try:
         pg_port = pgcluster.start(str(work / "pg"))
         data_dir = work / "filestore"
@@ -453,66 +450,63 @@ def main():
             install(pg_port, "posload_ours_base", data_dir, "vms_loyalty,vms_pos")
             install(pg_port, "posload_odoo_base", data_dir, "pos_loyalty")
             (work / "installed").write_text("posload_ours_base posload_odoo_base\n")
-        for db in ("posload_ours", "posload_odoo"):
-            # Every run starts from the freshly installed databases.
-            pg = ["-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo"]
-            subprocess.run(["dropdb", *pg, "--if-exists", db], check=True)
-            subprocess.run(["createdb", *pg, "-T", f"{db}_base", db], check=True)
-            shutil.rmtree(data_dir / "filestore" / db, ignore_errors=True)
-            shutil.copytree(data_dir / "filestore" / f"{db}_base", data_dir / "filestore" / db)
-        ours = json.loads(
-            shell(pg_port, "posload_ours", data_dir, SETUP_OURS.replace("ORDERS", str(ORDERS)))
-            .split("BENCH_SETUP ", 1)[1]
-            .splitlines()[0]
-        )
-        theirs = json.loads(
-            shell(pg_port, "posload_odoo", data_dir, SETUP_ODOO)
-            .split("BENCH_SETUP ", 1)[1]
-            .splitlines()[0]
-        )
+        # One database per system and size, copies of the installed ones, so
+        # that the loads of all six can be interleaved: the machine's noise
+        # then falls on every size alike.
+        setups = {}
+        for name, base, script in (
+            ("ours", "posload_ours_base", SETUP_OURS.replace("ORDERS", str(ORDERS))),
+            ("odoo", "posload_odoo_base", SETUP_ODOO),
+        ):
+            for size in SIZES:
+                db = f"posload_{name}_{label(size)}"
+                copy_database(pg_port, data_dir, base, db)
+                setup = json.loads(
+                    shell(pg_port, db, data_dir, script).split("BENCH_SETUP ", 1)[1].splitlines()[0]
+                )
+                if size and name == "ours":
+                    print(f"{db}: generating {size} vouchers ...", flush=True)
+                    shell(
+                        pg_port,
+                        db,
+                        data_dir,
+                        GROW_OURS.replace("CAMPAIGN", str(setup["campaign"]))
+                        .replace("COUNT", str(size))
+                        .replace("CHUNK", str(CHUNK)),
+                    )
+                    psql(pg_port, db, "ANALYZE vms_voucher; ANALYZE vms_voucher_transaction;")
+                elif size:
+                    print(f"{db}: inserting {size} loyalty cards ...", flush=True)
+                    grow_cards(pg_port, db, setup["program"], size)
+                setups[db] = (name, size, setup)
+        server = Server(pg_port, ",".join(setups), data_dir)
         chrome = Chromium()
+        sessions = {
+            db: pos_session(server, db, setup["config"]) for db, (_n, _s, setup) in setups.items()
+        }
+        for url, cookie in sessions.values():
+            chrome.load(url, cookie, READY)  # warm the asset bundles and the registry
+        loads = {db: [] for db in setups}
+        for round_ in range(LOADS):
+            order = list(setups)
+            if round_ % 2:
+                order.reverse()
+            for db in order:
+                url, cookie = sessions[db]
+                loads[db].append(chrome.load(url, cookie, READY))
         results = {"ours": {}, "odoo": {}}
-        present = 0
-        for size in SIZES:
-            grow = size - present
-            if grow:
-                print(f"adding {grow} vouchers and {grow} loyalty cards ...", flush=True)
-                shell(
-                    pg_port,
-                    "posload_ours",
-                    data_dir,
-                    GROW_OURS.replace("CAMPAIGN", str(ours["campaign"]))
-                    .replace("COUNT", str(grow))
-                    .replace("CHUNK", str(CHUNK)),
-                )
-                psql(
-                    pg_port, "posload_ours", "ANALYZE vms_voucher; ANALYZE vms_voucher_transaction;"
-                )
-                grow_cards(pg_port, "posload_odoo", theirs["program"], grow)
-                present = size
-            for name, db, config in (
-                ("ours", "posload_ours", ours["config"]),
-                ("odoo", "posload_odoo", theirs["config"]),
-            ):
-                server = Server(pg_port, db, data_dir)
-                try:
-                    loads = pos_loads(chrome, server, db, config)
-                finally:
-                    server.stop()
-                results[name][size] = statistics.median(loads)
-                print(
-                    f"{name:4s} {size:9d} rows  POS load median {results[name][size]:7.0f} ms  "
-                    f"(min {min(loads):.0f}, max {max(loads):.0f}, {len(loads)} loads)",
-                    flush=True,
-                )
-        server = Server(pg_port, "posload_ours", data_dir)
-        try:
-            voucher_ms, cash_ms = sync_extra(server, "posload_ours", ours)
-        finally:
-            server.stop()
+        for db, (name, size, _setup) in setups.items():
+            results[name][size] = statistics.median(loads[db])
+            print(
+                f"{name:4s} {size:9d} rows  POS load median {results[name][size]:7.0f} ms  "
+                f"(min {min(loads[db]):.0f}, max {max(loads[db]):.0f}, {len(loads[db])} loads)",
+                flush=True,
+            )
+        big = f"posload_ours_{label(SIZES[-1])}"
+        voucher_ms, cash_ms = sync_extra(server, big, setups[big][2])
         extra = percentile(voucher_ms, 95) - percentile(cash_ms, 95)
         print(
-            f"sync of {len(voucher_ms)} orders with 1,000,000 vouchers present: "
+            f"sync of {len(voucher_ms)} orders with {SIZES[-1]} vouchers present: "
             f"hold + sync of a voucher-paid order p50 {percentile(voucher_ms, 50):.1f} ms "
             f"p95 {percentile(voucher_ms, 95):.1f} ms; sync of a cash-paid order "
             f"p50 {percentile(cash_ms, 50):.1f} ms p95 {percentile(cash_ms, 95):.1f} ms"
@@ -530,6 +524,8 @@ def main():
     finally:
         if chrome:
             chrome.stop()
+        if server:
+            server.stop()
         if kept:
             pgcluster.stop(str(work / "pg"))
         else:
@@ -537,6 +533,26 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
 
+def copy_database(pg_port, data_dir, template, db):
+    pg = ["-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo"]
+    subprocess.run(["dropdb", *pg, "--if-exists", db], check=True, capture_output=True)
+    subprocess.run(["createdb", *pg, "-T", template, db], check=True)
+    shutil.rmtree(data_dir / "filestore" / db, ignore_errors=True)
+    shutil.copytree(data_dir / "filestore" / template, data_dir / "filestore" / db)
+
+
+def pos_session(server, db, config_id):
+    """The POS URL and a logged-in session cookie for it."""
+    session = server.login(db)
+    cookie = {"name": "session_id", "value": session.cookies["session_id"], "url": server.base}
+    return f"{server.base}/pos/ui/{config_id}", cookie
+
+
+def _terminate(_signum, _frame):
+    raise SystemExit(143)  # clean up the servers, Chromium and the cluster
+
+
 if __name__ == "__main__":
     socket.setdefaulttimeout(120)
+    signal.signal(signal.SIGTERM, _terminate)
     main()
