@@ -1,15 +1,24 @@
-"""Benchmark of the hardware proxy: receipt latency, memory, and scanner long polls.
+"""Benchmark of the hardware proxy: receipt latency, memory, scanner long polls,
+and print jobs from Odoo over its bus.
 
-Starts ``vms-hw-proxy`` as a subprocess printing on a simulated network printer
-run by this script, then POSTs 100 receipts (512 x 2000 px JPEG: text lines and
-a QR code) one after another, the way the POS does. Each print is timed from
-the start of its POST to the arrival of its cut at the printer. Meanwhile ten
-clients long-poll /hw_proxy/scanner and barcodes are fed through the simulated
-scanner route; each must be delivered exactly once.
+Starts a real Odoo 19 (own cluster, a database with vms_hw_proxy, threaded
+server with websockets) and ``vms-hw-proxy`` as a subprocess on its bus,
+printing on a simulated network printer run by this script. Then:
+
+1. the till: 100 receipts (512 x 2000 px JPEG: text lines and a QR code) POSTed
+   one after another, the way the POS does, each timed from the start of its
+   POST to the arrival of its cut at the printer; meanwhile ten clients
+   long-poll /hw_proxy/scanner and barcodes are fed through the simulated
+   scanner route, each to be delivered exactly once;
+2. the bus: the same 100 receipts printed from Odoo's code with
+   ``pos.config._vms_hw_print_image``, each timed from the commit of that call
+   to the arrival of its cut at the printer (bus notification, websocket,
+   image fetch, printing, DLE EOT confirmation). Goal: p95 within 2x the
+   till's p95.
 
 Run: .venv/bin/python bench/bench_proxy.py   (make bench BENCH=proxy)
 The last line is machine-readable:
-RESULT proxy p50_ms=.. p95_ms=.. rss_mb=.. longpoll_clients=10 scans_sent=.. ...
+RESULT proxy p50_ms=.. p95_ms=.. rss_mb=.. bus_p95_ms=.. longpoll_clients=10 ...
 """
 
 import base64
@@ -20,16 +29,21 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw
 from pyzbar import pyzbar
 
-from vms_hw_proxy_service.simulators import SimulatedPrinter
+from vms_hw_proxy_service.sim.printer import SimulatedPrinter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.hw_proxy.odoo_site import OdooSite, proxy_summary, wait_until  # noqa: E402
 
 PRINTS = 100
 POLLERS = 10
@@ -163,8 +177,40 @@ class ScanTraffic:
             thread.join(5)
 
 
+def bench_bus(site, config_id, receipts, printer, already):
+    """Each receipt printed from Odoo's code; ms from commit to the cut at the printer."""
+    latencies = []
+    images = [base64.b64decode(receipt) for receipt in receipts]
+    for number, image in enumerate(images):
+        with site.env() as env:
+            env["pos.config"].browse(config_id)._vms_hw_print_image(image, name=f"bench {number}")
+        committed = time.perf_counter()  # the block's end committed the call
+        if not printer.wait_for(already + number + 1, timeout=20):
+            raise SystemExit(f"bus job {number} never reached the printer")
+        latencies.append((printer.receipt_times[-1] - committed) * 1000)
+    return latencies
+
+
 def main():
-    printer = SimulatedPrinter(port=0, keep_raw=False).start()
+    workdir = Path(tempfile.mkdtemp(prefix="vms-bench-proxy-"))
+    print("installing vms_hw_proxy on a fresh database ...", flush=True)
+    site = OdooSite(workdir).install().start()
+    try:
+        return run(site)
+    finally:
+        site.destroy()
+        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+
+
+def run(site):
+    secret = "bench-bus-secret"
+    with site.env() as env:
+        config_id = (
+            env["pos.config"]
+            .create({"name": "Bench till", "is_posbox": True, "vms_proxy_bus_secret": secret})
+            .id
+        )
+    printer = SimulatedPrinter(port=0, keep_raw=False, max_kept=2).start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -173,6 +219,8 @@ def main():
             "--host", "127.0.0.1", "--port", str(port),
             "--printer", printer.url, "--simulate",
             "--scanner-timeout", "2", "--log-level", "warning",
+            "--odoo-url", site.url, "--bus-secret", secret,
+            "--state-dir", str(site.workdir / "proxy-state"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -204,16 +252,24 @@ def main():
                 raise SystemExit(f"receipt {number} refused: {accepted!r}")
             if not printer.wait_for(number + 2, timeout=20):
                 raise SystemExit(f"receipt {number} never reached the printer")
-            latencies.append((printer.receipt_times[number + 1] - started) * 1000)
+            latencies.append((printer.receipt_times[-1] - started) * 1000)
+            if number == 0:
+                first = printer.receipts[-1]
         traffic.stop()
         rss = rss_mb(proc.pid)
+        last = printer.receipts[-1]
 
-        first, last = printer.receipts[1], printer.receipts[-1]
+        wait_until(lambda: proxy_summary(base)["odoo"]["bus"] == "connected", timeout=30)
+        print(f"printing {PRINTS} receipts from Odoo over the bus ...", flush=True)
+        bus_latencies = bench_bus(site, config_id, receipts, printer, PRINTS + 1)
+        bus_last = printer.receipts[-1]
+
         decoded = [
             [symbol.data.decode() for symbol in pyzbar.decode(image.convert("L"))]
-            for image in (first, last)
+            for image in (first, last, bus_last)
         ]
-        expected = [["VMS-BENCH-0000"], [f"VMS-BENCH-{PRINTS - 1:04d}"]]
+        last_code = f"VMS-BENCH-{PRINTS - 1:04d}"
+        expected = [["VMS-BENCH-0000"], [last_code], [last_code]]
         duplicates = sum(1 for count in traffic.delivered.values() if count > 1)
         delivered_once = sum(1 for code in traffic.sent if traffic.delivered[code] == 1)
     finally:
@@ -225,10 +281,13 @@ def main():
         printer.stop()
 
     p50, p95 = percentile(latencies, 0.50), percentile(latencies, 0.95)
+    bus_p50, bus_p95 = percentile(bus_latencies, 0.50), percentile(bus_latencies, 0.95)
     print()
     print(f"prints                 {len(latencies)} (+1 warm-up), all reached the printer")
     print(f"latency POST -> cut    p50 {p50:.1f} ms   p95 {p95:.1f} ms   "
           f"max {max(latencies):.1f} ms   (goal p95 < {GOAL_P95_MS} ms)")  # fmt: skip
+    print(f"bus: commit -> cut     p50 {bus_p50:.1f} ms   p95 {bus_p95:.1f} ms   "
+          f"max {max(bus_latencies):.1f} ms   (goal p95 <= {2 * p95:.1f} ms)")  # fmt: skip
     print(f"service memory (RSS)   {rss:.1f} MB   (goal < {GOAL_RSS_MB} MB)")
     print(f"long-poll clients      {POLLERS}")
     print(f"scans sent/delivered   {len(traffic.sent)} / {delivered_once} exactly once, "
@@ -236,7 +295,7 @@ def main():
     print(f"QR check               {'ok' if decoded == expected else f'FAILED {decoded}'}")
     print(
         f"RESULT proxy p50_ms={p50:.1f} p95_ms={p95:.1f} rss_mb={rss:.1f} "
-        f"longpoll_clients={POLLERS} scans_sent={len(traffic.sent)} "
+        f"bus_p95_ms={bus_p95:.1f} longpoll_clients={POLLERS} scans_sent={len(traffic.sent)} "
         f"scans_delivered={delivered_once} prints={len(latencies)}"
     )
     ok = decoded == expected and duplicates == 0 and delivered_once == len(traffic.sent)

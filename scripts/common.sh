@@ -22,9 +22,10 @@ MSG
 }
 
 # System packages the project needs: PostgreSQL server binaries for the
-# throwaway clusters, libpq headers to build psycopg2, zbar for pyzbar, and
+# throwaway clusters, libpq headers to build psycopg2, zbar for pyzbar, poppler
+# (pdftoppm) to rasterise PDF pages for the store printers, and
 # Debian's Chromium for the tours. Installed when missing and we are root.
-DEBIAN_PACKAGES="postgresql libpq-dev libzbar0 chromium fonts-dejavu-core libmagic1"
+DEBIAN_PACKAGES="postgresql libpq-dev libzbar0 chromium fonts-dejavu-core libmagic1 poppler-utils"
 
 ensure_debian_packages() {
     local missing=()

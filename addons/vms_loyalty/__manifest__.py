@@ -24,6 +24,7 @@
         "views/vms_card_views.xml",
         "views/vms_voucher_template_views.xml",
         "views/vms_voucher_batch_views.xml",
+        "views/vms_channel_views.xml",
         "wizards/vms_voucher_generate_views.xml",
         "wizards/vms_voucher_block_views.xml",
         "wizards/vms_voucher_validity_views.xml",

@@ -4,7 +4,7 @@ import pytest
 
 from vms_hw_proxy_service import config
 from vms_hw_proxy_service.app import ProxyApp
-from vms_hw_proxy_service.simulators import SimulatedPrinter
+from vms_hw_proxy_service.sim.printer import SimulatedPrinter
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The optional status report to Odoo (--odoo-url), against a stand-in HTTP endpoint."""
+"""The reports to Odoo (--odoo-url), against a stand-in HTTP endpoint; the whole
+link against a real Odoo is in test_odoo_bus."""
 
 import json
 import threading
@@ -15,8 +16,8 @@ class _Odoo(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, self.headers.get("X-VMS-Proxy-Token"), json.loads(body)))
-        answer = b'{"ok": true, "tills": 1}'
+        self.received.append((self.path, self.headers.get("X-VMS-Proxy-Secret"), json.loads(body)))
+        answer = b'{"ok": true, "tills": 1, "report_scans": true}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -38,18 +39,38 @@ def odoo():
     server.server_close()
 
 
-def test_status_is_reported_to_odoo(start_proxy, sim_printer, odoo):
-    url, received = odoo
-    start_proxy("--printer", sim_printer.url, "--odoo-url", url, "--token", "tok-1")
-    deadline = time.monotonic() + 10
-    while not any(body["devices"]["printer"]["status"] == "connected" for _, _, body in received):
+def _wait_for(received, predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [item for item in list(received) if predicate(*item)]
+        if found:
+            return found[-1]
         assert time.monotonic() < deadline, received
-        time.sleep(0.1)
-    path, token, body = received[-1]
+        time.sleep(0.02)
+
+
+def test_status_and_scans_are_reported_to_odoo(start_proxy, sim_printer, odoo, tmp_path):
+    url, received = odoo
+    app = start_proxy(
+        "--printer", sim_printer.url, "--simulate", "--odoo-url", url, "--bus-secret", "sec-1",
+        "--token", "till-token", "--state-dir", str(tmp_path),
+    )  # fmt: skip
+    path, secret, body = _wait_for(
+        received,
+        lambda p, s, b: p.endswith("/status") and b["devices"]["printer"]["status"] == "connected",
+    )
     assert path == "/vms_hw_proxy/status"
-    assert token == "tok-1" and body["token"] == "tok-1"
-    assert body["devices"]["scanner"] == {"status": "disconnected"}
-    assert set(body["devices"]) >= {"printer", "scanner"}
+    assert secret == "sec-1"  # the bus secret, never the till's token
+    assert "till-token" not in json.dumps(received)
+    assert body["printer_width"] == 512 and body["bus"] is False  # nothing listens on /websocket
+    assert set(body["devices"]) >= {"printer", "scanner", "cashdrawer"}
+    # Odoo answered report_scans: a scan goes to Odoo at once, and still to the till.
+    started = time.monotonic()
+    status, _, _ = http("POST", f"{app.url}/vms/sim/scan?token=till-token", {"barcode": "SCAN-77"})
+    assert status == 200
+    path, secret, body = _wait_for(received, lambda p, s, b: p.endswith("/scan"))
+    assert time.monotonic() - started < 1.0
+    assert (path, secret, body) == ("/vms_hw_proxy/scan", "sec-1", {"barcode": "SCAN-77"})
 
 
 def test_summary_page_for_store_it(start_proxy):

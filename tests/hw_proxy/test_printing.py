@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from vms_hw_proxy_service.printing import decode_receipt, render_cashbox
+from vms_hw_proxy_service.receipt import decode_receipt, render_cashbox
 
 from .helpers import qr_texts, receipt_b64, receipt_image, result, rpc
 

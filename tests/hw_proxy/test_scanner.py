@@ -9,8 +9,10 @@ import time
 
 import pytest
 
-from vms_hw_proxy_service.devices import parse_scanner
-from vms_hw_proxy_service.scanners import KeyDecoder, ScanQueue, SerialScanner
+from vms_hw_proxy_service.addresses import parse_scanner
+from vms_hw_proxy_service.drivers.scanner_evdev import EvdevScanner, KeyDecoder
+from vms_hw_proxy_service.drivers.scanner_serial import SerialScanner
+from vms_hw_proxy_service.queues import ScanQueue
 
 from .helpers import http, result, rpc
 
@@ -261,8 +263,6 @@ class _KeyboardWedge:
 def test_evdev_scanner_grabs_and_decodes(monkeypatch):
     import evdev
 
-    from vms_hw_proxy_service.scanners import EvdevScanner
-
     _KeyboardWedge.instances = []
     monkeypatch.setattr(evdev, "InputDevice", _KeyboardWedge)
     queue = ScanQueue(max_age=5)
@@ -284,8 +284,6 @@ def test_evdev_scanner_grabs_and_decodes(monkeypatch):
 
 
 def test_absent_evdev_scanner_is_disconnected():
-    from vms_hw_proxy_service.scanners import EvdevScanner
-
     scanner = EvdevScanner(parse_scanner("evdev:/dev/input/event99"), ScanQueue(), layout="us")
     scanner.start()
     try:

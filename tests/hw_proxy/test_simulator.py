@@ -2,8 +2,8 @@
 
 from escpos.printer import Dummy
 
-from vms_hw_proxy_service.printing import render_receipt, to_printable
-from vms_hw_proxy_service.simulators import EscPosParser, raster_to_image
+from vms_hw_proxy_service.receipt import render_receipt, to_printable
+from vms_hw_proxy_service.sim.printer import EscPosParser, raster_to_image
 
 from .helpers import qr_texts, receipt_image
 

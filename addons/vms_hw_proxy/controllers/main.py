@@ -1,11 +1,107 @@
+import base64
 import json
+import math
 
 from odoo import http
 from odoo.http import request
 
+SECRET_HEADER = "X-VMS-Proxy-Secret"
+MAX_BODY = 64 * 1024
+MAX_DEPTH = 8
+PAYLOAD_MIMETYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
-class VmsProxyStatusController(http.Controller):
-    """A proxy started with --odoo-url and --token reports its devices here."""
+
+class ProxyRequestError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _depth(value, limit):
+    """Refuse JSON nested deeper than ``limit`` (iteratively: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                raise ProxyRequestError(400, "too_deep", f"JSON nested deeper than {limit}")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str) and "\x00" in item:
+            raise ProxyRequestError(422, "invalid_payload", "strings must not hold NUL")
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+def _finite(text):
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+class VmsProxyController(http.Controller):
+    """What a proxy started with --odoo-url and --bus-secret tells Odoo.
+
+    Every route takes a JSON body, authenticates the proxy by its bus secret
+    (header ``X-VMS-Proxy-Secret``) and answers JSON; every refusal is a 4xx
+    with ``{"error": {"code", "message"}}`` and changes nothing.
+    """
+
+    def _serve(self, handler):
+        try:
+            configs = self._proxy_configs()
+            payload = self._payload()
+            return handler(configs, payload)
+        except ProxyRequestError as error:
+            request.env.cr.rollback()
+            return request.make_json_response(
+                {"error": {"code": error.code, "message": error.message}}, status=error.status
+            )
+
+    @staticmethod
+    def _proxy_configs():
+        secret = request.httprequest.headers.get(SECRET_HEADER)
+        configs = request.env["pos.config"]._vms_find_by_bus_secret(secret)
+        if not configs:
+            raise ProxyRequestError(403, "unknown_secret", "No till uses this proxy bus secret.")
+        return configs
+
+    @staticmethod
+    def _payload():
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_BODY:
+            raise ProxyRequestError(413, "too_large", f"Bodies are limited to {MAX_BODY} bytes.")
+        raw = request.httprequest.get_data(cache=False)[: MAX_BODY + 1]
+        if len(raw) > MAX_BODY:
+            raise ProxyRequestError(413, "too_large", f"Bodies are limited to {MAX_BODY} bytes.")
+        try:
+            payload = json.loads(
+                raw.decode() or "{}", parse_constant=_no_constant, parse_float=_finite
+            )
+        except RecursionError:
+            raise ProxyRequestError(400, "too_deep", "The body is nested too deeply.") from None
+        except ValueError:  # includes UnicodeDecodeError and numbers of 4300+ digits
+            raise ProxyRequestError(400, "invalid_json", "The body is not JSON.") from None
+        if not isinstance(payload, dict):
+            raise ProxyRequestError(422, "invalid_payload", "Expected a JSON object.")
+        _depth(payload, MAX_DEPTH)
+        return payload
+
+    @staticmethod
+    def _job(configs, payload):
+        job_id = payload.get("job_id")
+        if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 < job_id < 2**31:
+            raise ProxyRequestError(422, "invalid_job_id", "job_id must be a positive integer.")
+        # sudo: the proxy is the public user; it sees only its own tills' jobs
+        job = request.env["vms.hw.job"].sudo().browse(job_id).exists()
+        if not job or job.config_id not in configs:
+            raise ProxyRequestError(404, "unknown_job", "This proxy has no such job.")
+        return job
+
+    # -- routes ----------------------------------------------------------------------
 
     @http.route(
         "/vms_hw_proxy/status",
@@ -16,21 +112,107 @@ class VmsProxyStatusController(http.Controller):
         save_session=False,
     )
     def proxy_status(self):
-        try:
-            payload = json.loads(request.httprequest.get_data(as_text=True) or "{}")
-        except ValueError:
-            return self._answer(400, "invalid_json", "The body is not JSON.")
-        if not isinstance(payload, dict) or not isinstance(payload.get("devices"), dict):
-            return self._answer(422, "invalid_payload", "Expected {token, devices: {...}}.")
-        token = request.httprequest.headers.get("X-VMS-Proxy-Token") or payload.get("token")
-        configs = request.env["pos.config"]._vms_find_by_proxy_token(token)
-        if not configs:
-            return self._answer(403, "unknown_token", "No till uses this proxy token.")
-        configs._vms_store_proxy_status(configs._vms_clean_devices(payload["devices"]), "proxy")
-        return request.make_json_response({"ok": True, "tills": len(configs)})
+        def handle(configs, payload):
+            devices = payload.get("devices")
+            if not isinstance(devices, dict):
+                raise ProxyRequestError(
+                    422, "invalid_payload", "Expected {devices: {...}, printer_width, bus}."
+                )
+            extra = {"vms_proxy_on_bus": bool(payload.get("bus"))}
+            width = payload.get("printer_width")
+            if width is not None:
+                if isinstance(width, bool) or not isinstance(width, int) or not 64 <= width <= 2048:
+                    raise ProxyRequestError(
+                        422, "invalid_payload", "printer_width must be 64 to 2048 dots."
+                    )
+                extra["vms_proxy_printer_width"] = width
+            configs._vms_store_proxy_status(configs._vms_clean_devices(devices), "proxy", extra)
+            return request.make_json_response(
+                {
+                    "ok": True,
+                    "tills": len(configs),
+                    "report_scans": any(configs.mapped("vms_proxy_report_scans")),
+                }
+            )
 
-    @staticmethod
-    def _answer(status, code, message):
-        return request.make_json_response(
-            {"error": {"code": code, "message": message}}, status=status
-        )
+        return self._serve(handle)
+
+    @http.route(
+        "/vms_hw_proxy/scan",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def proxy_scan(self):
+        def handle(configs, payload):
+            barcode = payload.get("barcode")
+            if not isinstance(barcode, str) or not barcode.strip() or len(barcode) > 256:
+                raise ProxyRequestError(
+                    422, "invalid_barcode", "barcode must be a string of 1 to 256 characters."
+                )
+            if any(ord(char) < 32 for char in barcode):
+                raise ProxyRequestError(
+                    422, "invalid_barcode", "barcode must not hold control characters."
+                )
+            stored = configs._vms_store_scan(barcode.strip())
+            return request.make_json_response({"ok": True, "tills": len(stored)})
+
+        return self._serve(handle)
+
+    @http.route(
+        "/vms_hw_proxy/job/payload",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=True,
+    )
+    def job_payload(self):
+        def handle(configs, payload):
+            job = self._job(configs, payload)
+            if job._vms_is_expired():
+                raise ProxyRequestError(410, "expired", "This job expired: do not print it.")
+            if job.state not in ("waiting", "sent"):
+                raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
+            # Read only, to keep the way to the printer short: the proxy says "sent"
+            # through /job/result once it has the image.
+            data = base64.b64decode(job.payload or b"")
+            mimetype = next(
+                (kind for magic, kind in PAYLOAD_MIMETYPES.items() if data.startswith(magic)),
+                "application/octet-stream",
+            )
+            return request.make_response(
+                data,
+                headers=[("Content-Type", mimetype), ("Cache-Control", "no-store")],
+            )
+
+        return self._serve(handle)
+
+    @http.route(
+        "/vms_hw_proxy/job/result",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def job_result(self):
+        def handle(configs, payload):
+            job = self._job(configs, payload)
+            state = payload.get("state")
+            if state not in ("sent", "done", "failed"):
+                raise ProxyRequestError(422, "invalid_state", "state must be sent, done or failed.")
+            message = payload.get("message") or ""
+            if not isinstance(message, str):
+                raise ProxyRequestError(422, "invalid_payload", "message must be a string.")
+            if state == "sent":
+                job._vms_mark_sent()
+                return request.make_json_response({"ok": True, "state": job.state})
+            if not job._vms_mark_result(state == "done", message[:500]):
+                raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
+            return request.make_json_response({"ok": True, "state": job.state})
+
+        return self._serve(handle)

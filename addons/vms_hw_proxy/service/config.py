@@ -21,8 +21,9 @@ except ImportError:  # Python 3.10: no configuration file support
     tomllib = None
 
 from . import __version__
-from .devices import DeviceSpecError, parse_printer, parse_scanner
-from .scanners import KEYBOARD_LAYOUTS, camera_available
+from .addresses import DeviceSpecError, parse_printer, parse_scanner
+from .drivers.scanner_camera import camera_available
+from .keyboard_layouts import KEYBOARD_LAYOUTS
 
 DEFAULT_HOST = "127.0.0.1"
 # The POS assumes 8069 when the till's proxy address carries no port.
@@ -51,6 +52,9 @@ class Options:
     cert: str = ""
     key: str = ""
     odoo_url: str = ""
+    bus_secret: str = ""
+    odoo_db: str = ""
+    state_dir: str = ""
     status_interval: float = 30.0
     log_level: str = "info"
     simulate: bool = False
@@ -176,13 +180,31 @@ def build_parser():
     add(
         "--odoo-url",
         metavar="URL",
-        help="report device status to this Odoo (POST <url>/vms_hw_proxy/status; needs --token)",
+        help="join this Odoo's bus: print its jobs, report status and scans (needs --bus-secret)",
+    )
+    add(
+        "--bus-secret",
+        metavar="SECRET",
+        help="this proxy's own secret for Odoo's bus and reports (Point of Sale > "
+        "Configuration > Hardware Proxies; not the till's --token)",
+    )
+    add(
+        "--odoo-db",
+        metavar="NAME",
+        help="database of --odoo-url when that Odoo serves several (default: its only one)",
+    )
+    add(
+        "--state-dir",
+        metavar="DIR",
+        help="where the ids of printed Odoo jobs are kept across restarts "
+        "(default ~/.local/state/vms-hw-proxy)",
     )
     add(
         "--status-interval",
         type=_number_in(float, 1, 3600),
         metavar="SECONDS",
-        help="how often status is sent to --odoo-url (default 30, and on every change)",
+        help="how often status is sent to --odoo-url when nothing changes (default 30; "
+        "every change is sent at once)",
     )
     add(
         "--simulate",
@@ -272,8 +294,9 @@ def resolve(values):
     options = Options()
     for name in (
         "host", "port", "drawer", "printer_width", "keyboard_layout", "token", "odoo_url",
-        "status_interval", "log_level", "simulate", "receipts_dir", "scanner_timeout",
-        "scan_max_age", "dedupe_window", "queue_size", "job_max_age",
+        "bus_secret", "odoo_db", "state_dir", "status_interval", "log_level", "simulate",
+        "receipts_dir", "scanner_timeout", "scan_max_age", "dedupe_window", "queue_size",
+        "job_max_age",
     ):  # fmt: skip
         if name in values:
             setattr(options, name, values[name])
@@ -312,8 +335,12 @@ def resolve(values):
             raise OptionError("--drawer", f"no printer number {options.drawer}")
     if options.odoo_url:
         options.odoo_url = _check_url(options.odoo_url)
-        if not options.token:
-            raise OptionError("--odoo-url", "needs --token (Odoo finds the till by its token)")
+        if not options.bus_secret:
+            raise OptionError(
+                "--odoo-url", "needs --bus-secret (Odoo knows the proxy by its bus secret)"
+            )
+    elif options.bus_secret:
+        raise OptionError("--bus-secret", "goes with --odoo-url")
     options.ssl_context = _ssl_context(options.cert, options.key)
     return options
 

@@ -11,6 +11,11 @@ token is configured)::
     POST /vms/sim/scan                     {"barcode": "..."}; only with --simulate
     GET  /vms/sim/printer                  what the simulated printer printed; --simulate
     GET  /                                 JSON summary for store IT
+
+This layer only translates: it checks the token and the shape of the
+request, then asks the drivers (``app.printer_action``, the scan queue).
+Every refusal is a JSON 4xx: unreadable, too deep or too large bodies,
+numbers JSON cannot carry (NaN, 1e999), wrong types.
 """
 
 import contextlib
@@ -25,7 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import __version__
-from .printing import ReceiptError
+from .drivers import ActionError
+from .errors import RequestError
+from .sim.routes import SIM_ROUTES
 
 _logger = logging.getLogger(__name__)
 
@@ -35,14 +42,35 @@ DEFAULT_ALLOWED_HEADERS = f"Content-Type, {TOKEN_HEADER}"
 PREFLIGHT_MAX_AGE = "600"
 
 
-class RequestError(Exception):
-    """Answered as a JSON error with an HTTP status; the service carries on."""
+def _finite_float(text):
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return number
 
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body):
+    """Decode a request body; RequestError 400 for anything JSON cannot carry."""
+    try:
+        return json.loads(body, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise RequestError(400, "invalid_json", "the request body is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError):
+        raise RequestError(400, "invalid_json", "the request body is not JSON") from None
+
+
+def _rpc_id(request):
+    """The JSON-RPC id to answer with: a string, a whole number or null."""
+    rpc_id = request.get("id")
+    if rpc_id is None or (isinstance(rpc_id, int) and not isinstance(rpc_id, bool)):
+        return rpc_id
+    if isinstance(rpc_id, str) and len(rpc_id) <= 256:
+        return rpc_id
+    raise RequestError(422, "invalid_request", "id must be a string or a whole number")
 
 
 class ProxyHTTPServer(ThreadingHTTPServer):
@@ -109,7 +137,7 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _send_json(self, status, payload, extra=None):
+    def send_json(self, status, payload, extra=None):
         self._send(status, json.dumps(payload).encode(), extra=extra)
 
     def _send_error(self, error, rpc_id=None):
@@ -123,7 +151,7 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         if rpc_id is not None:
             body = {"jsonrpc": "2.0", "id": rpc_id, **body}
         extra = {"Allow": "GET, POST, OPTIONS"} if error.status == 405 else None
-        self._send_json(error.status, body, extra=extra)
+        self.send_json(error.status, body, extra=extra)
 
     def _route(self):
         """(path without token prefix, token given or None)."""
@@ -167,12 +195,8 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         self._body_read = True
         return self.rfile.read(length) if length else b""
 
-    def _read_json(self):
-        body = self._read_body()
-        try:
-            return json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            raise RequestError(400, "invalid_json", "the request body is not JSON") from None
+    def read_json(self):
+        return parse_json(self._read_body())
 
     def _discard_input(self, seconds=2.0, limit=64 * 1024 * 1024):
         """Read and drop what the client still sends after an early answer.
@@ -195,10 +219,10 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
     def _rpc_id_of_unread_body(self):
         """The JSON-RPC id of a request that will be refused anyway, if it has one."""
         try:
-            body = self._read_json()
+            body = self.read_json()
+            return _rpc_id(body) if isinstance(body, dict) else None
         except RequestError:
             return None
-        return body.get("id") if isinstance(body, dict) else None
 
     def _client_gone(self):
         """True when the browser closed the connection (e.g. the till reloaded)."""
@@ -272,13 +296,10 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             self._check_token(token)
             app = self.server.app
             if path == "/" and verb == "GET":
-                self._send_json(200, app.summary())
+                self.send_json(200, app.summary())
                 return
-            if path == "/vms/sim/scan" and app.sim_scanner is not None:
-                self._sim_scan(verb)
-                return
-            if path == "/vms/sim/printer" and app.sim_printer is not None and verb == "GET":
-                self._send_json(200, app.sim_printer_summary())
+            sim_route = SIM_ROUTES.get(path)
+            if sim_route is not None and sim_route(self, app, verb):
                 return
             handler = RPC_ROUTES.get(path)
             if handler is None:
@@ -286,17 +307,17 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
                 raise RequestError(404, "not_found", f"no route {path} on this proxy")
             if verb != "POST":
                 raise RequestError(405, "method_not_allowed", f"{path} takes a JSON-RPC POST")
-            request = self._read_json()
+            request = self.read_json()
             if not isinstance(request, dict):
                 raise RequestError(422, "invalid_request", "expected a JSON-RPC object")
-            rpc_id = request.get("id")
+            rpc_id = _rpc_id(request)
             params = request.get("params", {})
             if params is None:
                 params = {}
             if not isinstance(params, dict):
                 raise RequestError(422, "invalid_params", "params must be an object")
             result = handler(self, app, params)
-            self._send_json(200, {"jsonrpc": "2.0", "id": rpc_id, "result": result})
+            self.send_json(200, {"jsonrpc": "2.0", "id": rpc_id, "result": result})
         except RequestError as error:
             if error.status >= 500:
                 _logger.warning("%s %s: %s", verb, self.path, error.message)
@@ -311,18 +332,6 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send_error(RequestError(500, "internal_error", "the proxy failed"), rpc_id)
 
-    def _sim_scan(self, verb):
-        if verb != "POST":
-            raise RequestError(405, "method_not_allowed", 'POST {"barcode": "..."}')
-        body = self._read_json()
-        if isinstance(body, dict) and isinstance(body.get("params"), dict):
-            body = body["params"]
-        barcode = body.get("barcode") if isinstance(body, dict) else None
-        if not isinstance(barcode, str) or not barcode.strip():
-            raise RequestError(422, "invalid_barcode", "barcode must be a non-empty string")
-        self.server.app.sim_scanner.inject(barcode)
-        self._send_json(200, {"ok": True})
-
     # -- JSON-RPC routes -----------------------------------------------------------
 
     def rpc_handshake(self, app, params):
@@ -335,26 +344,13 @@ class ProxyRequestHandler(BaseHTTPRequestHandler):
         data = params.get("data")
         if not isinstance(data, dict):
             raise RequestError(422, "invalid_params", "params.data must be an object")
-        action = data.get("action")
-        unique_id = data.get("action_unique_id")
-        if unique_id is not None and not isinstance(unique_id, (str, int)):
-            raise RequestError(422, "invalid_params", "action_unique_id must be a string")
-        unique_id = str(unique_id) if unique_id not in (None, "") else None
-        if action == "print_receipt":
-            if "receipt" not in data:
-                raise RequestError(422, "invalid_receipt", "data.receipt is missing")
-            try:
-                return app.printing.print_receipt(data["receipt"], unique_id)
-            except ReceiptError as exc:
-                raise RequestError(422, "invalid_receipt", str(exc)) from None
-        if action == "cashbox":
-            return app.printing.open_cashbox(unique_id)
-        raise RequestError(
-            422, "invalid_action", f"unknown action {action!r} (print_receipt or cashbox)"
-        )
+        try:
+            return app.printer_action(data)
+        except ActionError as exc:
+            raise RequestError(422, exc.code, str(exc)) from None
 
     def rpc_scanner(self, app, params):
-        return app.scanners.queue.wait(app.scanner_timeout, gone=self._client_gone)
+        return app.scan_queue.wait(app.scanner_timeout, gone=self._client_gone)
 
 
 RPC_ROUTES = {

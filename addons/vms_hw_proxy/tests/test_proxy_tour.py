@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
 try:
-    from vms_hw_proxy_service.simulators import SimulatedPrinter
+    from vms_hw_proxy_service.sim.printer import SimulatedPrinter
 except ImportError:  # the proxy package is installed with the project's virtualenv
     SimulatedPrinter = None
 

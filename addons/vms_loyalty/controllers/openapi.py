@@ -1,28 +1,12 @@
 """The OpenAPI 3.1 description of the voucher API (served as openapi.json).
 
 Kept next to the routes and checked against Odoo's routing map by the tests,
-so the document and the routes cannot drift apart.
+so the document and the routes cannot drift apart. The request bodies come
+from the declarations the server parses them with (``tools/api_input.py``).
 """
 
-AMOUNT = {
-    "oneOf": [
-        {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
-        {"type": "number", "exclusiveMinimum": 0},
-    ],
-    "description": "Positive, with at most the currency's decimals.",
-}
-KEY = {"type": "string", "minLength": 8, "maxLength": 128}
-TEXT = {"type": "string", "maxLength": 256}
-LINE = {
-    "type": "object",
-    "properties": {
-        "barcode": TEXT,
-        "default_code": TEXT,
-        "qty": {"type": "number", "exclusiveMinimum": 0},
-        "price_unit": AMOUNT,
-    },
-    "required": ["qty", "price_unit"],
-}
+from ..tools import api_input
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -64,8 +48,8 @@ VOUCHER = {
         "balance": MONEY,
         "available": MONEY,
         "currency": {"type": "string"},
-        "valid_from": {"type": ["string", "boolean"]},
-        "valid_to": {"type": ["string", "boolean"]},
+        "valid_from": {"type": ["string", "null"]},
+        "valid_to": {"type": ["string", "null"]},
     },
 }
 VALIDATION = {
@@ -89,98 +73,89 @@ OTP = {
 }
 
 
-def _body(properties, required):
+# Statuses every route may answer besides 200: a malformed body (400), no or
+# a wrong key (401), a refusal of rights or of the engine (403, 404, 409, 422),
+# a body too large (413), a limit reached (429).
+ERRORS = (400, 401, 403, 404, 405, 409, 413, 422, 429)
+
+
+def _body(route):
     return {
         "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": properties, "required": required}
-            }
-        },
+        "content": {"application/json": {"schema": api_input.body_schema(route)}},
     }
 
 
-def _operation(summary, answer, body=None, errors=(400, 401, 403, 404, 409, 422)):
+# What a redemption's answer leads to: its id is the path of the next steps.
+REDEMPTION_LINKS = {
+    name: {"operationId": name, "parameters": {"id": "$response.body#/id"}}
+    for name in ("confirm", "release", "reverse")
+}
+
+
+def _operation(summary, answer, route=None, *, errors=ERRORS, operation_id=None, links=None):
     responses = {"200": {"description": "OK", "content": {"application/json": {"schema": answer}}}}
+    if links:
+        responses["200"]["links"] = links
     for status in errors:
         responses[str(status)] = {
             "description": "Refused; nothing was changed.",
             "content": {"application/json": {"schema": ERROR}},
         }
-    operation = {"summary": summary, "responses": responses, "security": [{"apiKey": []}]}
-    if body:
-        operation["requestBody"] = body
+        if status in (409, 429):
+            responses[str(status)]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying, where it helps.",
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                }
+            }
+    operation = {
+        "operationId": operation_id or route,
+        "summary": summary,
+        "responses": responses,
+        "security": [{"apiKey": []}],
+    }
+    if route:
+        operation["requestBody"] = _body(route)
     return operation
 
 
-HOLD_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+HOLD_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": api_input.INT32_MAX},
+}
 
 
 def openapi_document(prefix):
-    otp_fields = {"otp_id": {"type": "integer"}, "otp_code": {"type": "string"}}
-    # The PIN of an e-voucher, given with its code.
-    pin = {"pin": {"type": "string", "pattern": "^[0-9]{4,8}$"}}
     paths = {
         "/vouchers/validate": {
             "post": _operation(
-                "What a voucher may pay for an order, or why not.",
-                VALIDATION,
-                _body(
-                    {
-                        "code": TEXT,
-                        "amount": AMOUNT,
-                        "currency": TEXT,
-                        "order_ref": TEXT,
-                        "card": TEXT,
-                        "lines": {"type": "array", "items": LINE},
-                        **pin,
-                    },
-                    ["code", "amount"],
-                ),
+                "What a voucher may pay for an order, or why not.", VALIDATION, "validate"
             )
         },
         "/redemptions": {
             "post": _operation(
                 "Hold an amount of a voucher for an order.",
                 REDEMPTION,
-                _body(
-                    {
-                        "code": TEXT,
-                        "amount": AMOUNT,
-                        "order_ref": TEXT,
-                        "idempotency_key": KEY,
-                        "ttl_seconds": {"type": "integer", "minimum": 1},
-                        "card": TEXT,
-                        "currency": TEXT,
-                        "lines": {"type": "array", "items": LINE},
-                        **otp_fields,
-                        **pin,
-                    },
-                    ["code", "amount", "order_ref", "idempotency_key"],
-                ),
+                "hold",
+                links=REDEMPTION_LINKS,
             )
         },
         "/redemptions/{id}/confirm": {
-            "post": _operation(
-                "Spend a held amount, once.",
-                REDEMPTION,
-                _body({"idempotency_key": KEY, **otp_fields}, ["idempotency_key"]),
-                errors=(400, 401, 403, 404, 409, 422, 429),
-            ),
+            "post": _operation("Spend a held amount, once.", REDEMPTION, "confirm"),
             "parameters": [HOLD_ID],
         },
         "/redemptions/{id}/release": {
-            "post": _operation("Free a held amount.", REDEMPTION),
+            "post": _operation("Free a held amount.", REDEMPTION, "release"),
             "parameters": [HOLD_ID],
         },
         "/redemptions/{id}/reverse": {
             "post": _operation(
-                "Give a confirmed redemption back (refund).",
+                "Give a confirmed redemption back (refund); needs the channel's reversal right.",
                 REDEMPTION,
-                _body(
-                    {"idempotency_key": KEY, "amount": AMOUNT, "reason": TEXT},
-                    ["idempotency_key", "reason"],
-                ),
+                "reverse",
             ),
             "parameters": [HOLD_ID],
         },
@@ -188,43 +163,36 @@ def openapi_document(prefix):
             "post": _operation(
                 "Hold and confirm in one call.",
                 REDEMPTION,
-                _body(
-                    {
-                        "code": TEXT,
-                        "amount": AMOUNT,
-                        "order_ref": TEXT,
-                        "idempotency_key": KEY,
-                        "card": TEXT,
-                        "currency": TEXT,
-                        **otp_fields,
-                        **pin,
-                    },
-                    ["code", "amount", "order_ref", "idempotency_key"],
-                ),
-                errors=(400, 401, 403, 404, 409, 422, 429),
+                "redeem",
+                links={"reverse": REDEMPTION_LINKS["reverse"]},
             )
         },
         "/otp": {
             "post": _operation(
-                "Send the holder a one-time code approving a redemption.",
-                OTP,
-                _body(
-                    {
-                        "code": TEXT,
-                        "card": TEXT,
-                        "partner_ref": TEXT,
-                        "amount": AMOUNT,
-                        "order_ref": TEXT,
-                    },
-                    ["amount", "order_ref"],
-                ),
-                errors=(400, 401, 403, 404, 422, 429),
+                "Send the voucher's holder a one-time code approving a redemption.", OTP, "otp"
             )
         },
         "/vouchers/{code}": {
-            "get": _operation("State and balance of a voucher.", VOUCHER, errors=(401, 403, 404)),
+            "get": _operation(
+                "State and balance of a voucher (an e-voucher's with its PIN in the "
+                "X-Voucher-PIN header).",
+                VOUCHER,
+                errors=(401, 403, 404, 405, 409, 422, 429),
+                operation_id="voucher",
+            ),
             "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": "code",
+                    "in": "path",
+                    "required": True,
+                    "schema": {**api_input.CODE.schema(), "pattern": "^[^/]+$"},
+                },
+                {
+                    "name": "X-Voucher-PIN",
+                    "in": "header",
+                    "required": False,
+                    "schema": api_input.FIELDS["pin"].schema(),
+                },
             ],
         },
         "/openapi.json": {

@@ -1,7 +1,11 @@
 import re
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+from ..tools import rules
 
 # Prefixes go into every voucher code and barcode: keep them to characters every
 # scanner, keyboard wedge and Code 128 symbol handles the same way.
@@ -19,6 +23,13 @@ class ResCompany(models.Model):
 
     _inherit = "res.company"
 
+    vms_tz = fields.Selection(
+        _tz_get,
+        string="Store Time Zone",
+        default=lambda self: self.env.user.tz or "UTC",
+        help="Voucher validity and campaign hours follow the store's clock, whoever "
+        "asks (a till, a web shop in another country, a user with another time zone).",
+    )
     vms_code_prefix = fields.Char(
         string="Voucher Code Prefix",
         default="VMS",
@@ -38,8 +49,9 @@ class ResCompany(models.Model):
     )
     vms_otp_mandatory = fields.Boolean(
         string="OTP Is Mandatory to Redeem Loyalty",
-        help="Redemptions at or above the minimum value need a one-time password "
-        "sent by SMS to the holder's mobile.",
+        help="Redemptions that belong to someone (club points, vouchers with a holder or "
+        "a club card) at or above the minimum value need a one-time password sent by SMS to "
+        "that holder's mobile. Bearer vouchers have nobody to send it to and need none.",
     )
     vms_otp_min_amount = fields.Monetary(
         string="Minimum Value of OTP-Based Loyalty Redemption",
@@ -164,10 +176,61 @@ class ResCompany(models.Model):
                         )
                     )
 
+    @api.model
+    def _vms_current(self):
+        """The store a request works at: ``env.company`` (checked against the
+        user's companies unless sudo), read without fetching the user's record
+        on every call; sudo, to read its settings (a channel has no rights on
+        companies)."""
+        if self.env.context.get("allowed_company_ids"):
+            return self.env.company.sudo()
+        return self.sudo().browse(self._vms_user_company_id(self.env.uid))
+
+    @api.model
+    @tools.ormcache("uid")
+    def _vms_user_company_id(self, uid):
+        # Odoo clears this cache when a user's company changes (res.users write).
+        self.env.cr.execute("SELECT company_id FROM res_users WHERE id = %s", [uid])
+        return self.env.cr.fetchone()[0]
+
+    def _vms_store(self):
+        """This company as a store, as the redemption rules see it (cached)."""
+        self.ensure_one()
+        return self._vms_store_terms(self.id)
+
+    def _vms_today(self):
+        """Today at this store."""
+        self.ensure_one()
+        return self._vms_store().local_now(fields.Datetime.now()).date()
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _vms_store_terms(self, company_id):
+        # sudo: settings of a store every user of it works under; no personal data.
+        company = self.sudo().browse(company_id)
+        currency = company.currency_id
+        return rules.Store(
+            id=company.id,
+            name=company.name,
+            company_ids=frozenset((company | company.parent_ids).ids),
+            tz=company.vms_tz or "UTC",
+            money=rules.Money(
+                currency.id, currency.name, currency.rounding, currency.decimal_places
+            ),
+            code_prefix=company.vms_code_prefix or "",
+            code_length=company.vms_code_length,
+            hold_ttl_seconds=company.vms_hold_ttl_seconds,
+            otp_mandatory=company.vms_otp_mandatory,
+            otp_min_amount=company.vms_otp_min_amount,
+        )
+
     def cache_invalidation_fields(self):
-        # The redemption express lane caches these terms of a company.
+        # The redemption engine caches these settings of a store (_vms_store_terms).
         return super().cache_invalidation_fields() | {
+            "name",
+            "parent_id",
             "currency_id",
+            "vms_tz",
             "vms_code_prefix",
             "vms_code_length",
             "vms_hold_ttl_seconds",

@@ -35,6 +35,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.vms_hold_ttl_seconds",
         readonly=False,
     )
+    vms_tz = fields.Selection(related="company_id.vms_tz", readonly=False)
     vms_max_vouchers_per_bill = fields.Integer(
         related="company_id.vms_max_vouchers_per_bill",
         readonly=False,

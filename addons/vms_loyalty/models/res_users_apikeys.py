@@ -4,22 +4,31 @@ from odoo import fields, models, tools
 from odoo.exceptions import AccessDenied
 from odoo.tools import SQL
 
-from odoo.addons.base.models.res_users import INDEX_SIZE
+from odoo.addons.base.models.res_users import INDEX_SIZE, KEY_CRYPT_CONTEXT
+
+# The scope of a channel's keys: they open the VMS API and nothing else. Odoo's
+# own RPC (/json/2, /xmlrpc) asks for keys of the "rpc" scope or of none, so a
+# key of this scope is refused there; the VMS API refuses keys of any other.
+VMS_API_SCOPE = "vms_api"
 
 
 class ResUsersApikeys(models.Model):
     _inherit = "res.users.apikeys"
 
     def _vms_api_user(self, key):
-        """The user id behind an API key of the JSON API, or None.
+        """The user id behind a VMS API key, or None.
 
-        Odoo checks a key with pbkdf2 (about 8 ms of CPU) and a vending machine
-        sends the same key many times a minute, so a verified key is kept in
-        an ``ormcache``. Odoo clears that cache, in every worker before its
-        next request, when a key is removed (below) or its user archived or
-        regrouped; the expiry is checked at every call. So a revoked key is
-        refused from its next call on, without a query per call.
+        Only keys of the :data:`VMS_API_SCOPE` scope count: an unscoped key
+        (what Odoo's Preferences make) is refused. Odoo checks a key with
+        pbkdf2 (about 8 ms of CPU) and a vending machine sends the same key
+        many times a minute, so a verified key is kept in an ``ormcache``.
+        Odoo clears that cache, in every worker before its next request, when
+        a key is removed (below) or its user archived or regrouped; the expiry
+        is checked at every call. So a revoked key is refused from its next
+        call on, without a query per call.
         """
+        if not isinstance(key, str) or len(key) > 200 or len(key) < INDEX_SIZE:
+            return None
         digest = hashlib.sha256(key.encode()).hexdigest()
         try:
             uid, expires_at = self._vms_verified_key(digest, key)
@@ -32,20 +41,22 @@ class ResUsersApikeys(models.Model):
     @tools.ormcache("digest")
     def _vms_verified_key(self, digest, key):
         # Only the digest is the cache key; a wrong key raises and is not kept.
-        uid = self.sudo()._check_credentials(scope="rpc", key=key)
-        if not uid:
-            raise AccessDenied()
-        # The earliest expiry of the user's keys sharing this index (nearly
-        # always the one key): never later than the key's own.
         self.env.cr.execute(
             SQL(
-                "SELECT MIN(expiration_date) FROM %s WHERE user_id = %s AND index = %s",
+                """
+                SELECT k.user_id, k.key, k.expiration_date
+                  FROM %s k JOIN res_users u ON u.id = k.user_id
+                 WHERE u.active AND k.index = %s AND k.scope = %s
+                """,
                 SQL.identifier(self._table),
-                uid,
                 key[:INDEX_SIZE],
+                VMS_API_SCOPE,
             )
         )
-        return uid, self.env.cr.fetchone()[0]
+        for user_id, hashed, expires_at in self.env.cr.fetchall():
+            if KEY_CRYPT_CONTEXT.verify(key, hashed):
+                return user_id, expires_at
+        raise AccessDenied()
 
     def unlink(self):
         self.env.registry.clear_cache()  # forget the keys verified by _vms_api_user

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools import rules
+
 CAMPAIGN_KINDS = [
     ("advance", "Prepared in Advance"),
     ("card_activation", "On Club Card Activation"),
@@ -20,23 +22,6 @@ WEEKDAY_FIELDS = (
     "weekday_sat",
     "weekday_sun",
 )
-
-
-def campaign_open_at(campaign, when):
-    """Whether ``campaign`` accepts vouchers at local time ``when``.
-
-    ``campaign`` is a record or any object with its fields as attributes (the
-    redemption express lane reads them with the voucher row in one query).
-    """
-    day = when.date()
-    hour = when.hour + when.minute / 60.0
-    return bool(
-        campaign.state == "running"
-        and (not campaign.date_start or campaign.date_start <= day)
-        and (not campaign.date_end or day <= campaign.date_end)
-        and getattr(campaign, WEEKDAY_FIELDS[when.weekday()])
-        and campaign.hour_start <= hour < campaign.hour_end
-    )
 
 
 # Which voucher type a campaign kind issues by default (seed: the four types).
@@ -259,10 +244,11 @@ class VmsCampaign(models.Model):
         return best
 
     def _vms_is_open(self, when=None):
-        """Whether the campaign accepts vouchers at ``when`` (date, weekday, hour)."""
+        """Whether the campaign accepts vouchers at ``when`` (date, weekday, hour;
+        by default now at the campaign's company, the store's clock)."""
         self.ensure_one()
-        when = when or fields.Datetime.context_timestamp(self, fields.Datetime.now())
-        return campaign_open_at(self, when)
+        when = when or self.company_id._vms_store().local_now(fields.Datetime.now())
+        return rules.campaign_open_at(self._vms_terms(), when)
 
     # Actions -----------------------------------------------------------------
 
@@ -347,23 +333,3 @@ class VmsCampaign(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
-
-
-class VmsCampaignThreshold(models.Model):
-    """One step of a progressive gift: from this bill amount, a voucher of this nominal."""
-
-    _name = "vms.campaign.threshold"
-    _description = "Campaign Progressive Threshold"
-    _order = "bill_amount"
-
-    campaign_id = fields.Many2one("vms.campaign", required=True, ondelete="cascade", index=True)
-    currency_id = fields.Many2one(related="campaign_id.currency_id")
-    bill_amount = fields.Monetary(required=True, currency_field="currency_id")
-    nominal_amount = fields.Monetary(
-        string="Voucher Nominal", required=True, currency_field="currency_id"
-    )
-
-    _amounts_positive = models.Constraint(
-        "CHECK(bill_amount > 0 AND nominal_amount > 0)",
-        "Bill amounts and voucher nominals of a progressive table must be positive.",
-    )

@@ -17,6 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..exceptions import VmsError
+from ..tools import rules
 
 # Campaign kinds a bill earns vouchers from at the cash point.
 ISSUING_KINDS = ("gift_threshold", "gift_quantity", "gift_campaign", "card_activation")
@@ -144,7 +145,7 @@ class VmsCampaign(models.Model):
         with the same ``idempotency_key`` returns the vouchers of the first
         call and issues nothing.
         """
-        self.env["vms.redemption"]._vms_require_key(idempotency_key)
+        rules.check_key(self.env, idempotency_key)
         store = store or self.env.company
         Voucher = self.env["vms.voucher"]
         limit = store.vms_max_vouchers_per_bill

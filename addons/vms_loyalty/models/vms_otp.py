@@ -10,6 +10,7 @@ import phonenumbers
 from odoo import _, api, fields, models
 
 from ..exceptions import VmsError, VmsNotFound, VmsTooManyRequests
+from ..tools.counting import counting_cursor
 
 _logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class VmsOtp(models.Model):
     state = fields.Selection(
         [
             ("pending", "Waiting for the code"),
+            ("verified", "Code checked, not used yet"),
             ("used", "Used"),
             ("canceled", "Replaced by a newer code"),
         ],
@@ -129,41 +131,45 @@ class VmsOtp(models.Model):
             or not phonenumbers.is_valid_number(parsed)
             or phonenumbers.number_type(parsed) not in mobile_types
         ):
+            # No name and no number in the message: it goes back to channels.
             raise VmsError(
                 "no_valid_mobile",
                 _(
-                    "%(holder)s has no valid mobile number in the customer master "
-                    "(found: %(number)s), so no OTP can be sent.",
-                    holder=partner.display_name,
-                    number=number or _("none"),
+                    "The customer has no valid mobile number in the customer master, so no "
+                    "OTP can be sent; update the customer's mobile first."
                 ),
             )
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
     @api.model
     def _vms_check_throttle(self, partner, now):
-        # Serialise requests for one holder so two tills cannot both pass the count.
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext('vms.otp'), %s)", [partner.id])
-        recent = (
-            self.sudo()
-            .search(
-                [("partner_id", "=", partner.id), ("create_date", ">", now - timedelta(hours=1))],
-                order="create_date desc",
+        """Take one send of the holder's allowance, or refuse. Counted on a
+        connection of its own under a lock per holder (see tools/counting.py),
+        so two tills asking at once cannot both pass the limit, and a request
+        that fails later keeps the send counted."""
+        with counting_cursor(self.env) as counter:
+            counter.execute("SELECT pg_advisory_xact_lock(hashtext('vms.otp'), %s)", [partner.id])
+            counter.execute(
+                "SELECT date FROM vms_otp_send WHERE partner_id = %s AND date > %s "
+                "ORDER BY date DESC",
+                [partner.id, now - timedelta(hours=1)],
             )
-            .mapped("create_date")
-        )
-        if recent and recent[0] > now - RESEND_AFTER:
-            wait = int((recent[0] + RESEND_AFTER - now).total_seconds()) + 1
-            raise VmsTooManyRequests(
-                "otp_throttled",
-                _("A code was just sent to this customer; ask again in %s seconds.", wait),
-                retry_after=wait,
-            )
-        if len(recent) >= MAX_PER_HOUR:
-            raise VmsTooManyRequests(
-                "otp_throttled",
-                _("At most %s codes per hour are sent to one customer.", MAX_PER_HOUR),
-                retry_after=int((recent[-1] + timedelta(hours=1) - now).total_seconds()) + 1,
+            recent = [row[0] for row in counter.fetchall()]
+            if recent and recent[0] > now - RESEND_AFTER:
+                wait = int((recent[0] + RESEND_AFTER - now).total_seconds()) + 1
+                raise VmsTooManyRequests(
+                    "otp_throttled",
+                    _("A code was just sent to this customer; ask again in %s seconds.", wait),
+                    retry_after=wait,
+                )
+            if len(recent) >= MAX_PER_HOUR:
+                raise VmsTooManyRequests(
+                    "otp_throttled",
+                    _("At most %s codes per hour are sent to one customer.", MAX_PER_HOUR),
+                    retry_after=int((recent[-1] + timedelta(hours=1) - now).total_seconds()) + 1,
+                )
+            counter.execute(
+                "INSERT INTO vms_otp_send (partner_id, date) VALUES (%s, %s)", [partner.id, now]
             )
 
     def _vms_send_sms(self, otp, code):
@@ -179,7 +185,9 @@ class VmsOtp(models.Model):
             company=otp.company_id.name,
             minutes=max(1, otp.company_id.vms_otp_ttl_seconds // 60),
         )
-        sms_api = otp.company_id._get_sms_api_class()(self.env)
+        # sudo: the engine decided this OTP; the provider's account (IAP, Twilio)
+        # is configuration no channel or cashier may read itself.
+        sms_api = otp.company_id.sudo()._get_sms_api_class()(self.sudo().env)
         sms_api._set_company(otp.company_id)
         message = {"content": body, "numbers": [{"number": otp.phone, "uuid": uuid4().hex}]}
         try:
@@ -194,8 +202,7 @@ class VmsOtp(models.Model):
             raise VmsError(
                 "sms_failed",
                 _(
-                    "The code could not be sent to %(phone)s (%(reason)s).",
-                    phone=otp._vms_masked_phone(),
+                    "The code could not be sent to the customer's mobile (%(reason)s).",
                     reason=state,
                 ),
                 http_status=502,
@@ -217,26 +224,18 @@ class VmsOtp(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _vms_consume(self, otp_id, code, *, partner, amount, reference, purpose):
-        """Check ``code`` for this redemption and use the OTP up.
-
-        Call it inside the transaction that confirms the redemption: if that
-        transaction rolls back, the OTP stays usable. A wrong code costs an
-        attempt even then (see :meth:`_vms_spend_attempt`).
-        """
+    def _vms_check_bound(self, otp_id, *, partner, amount, reference, purpose):
+        """The OTP ``otp_id`` if it may still approve this redemption (its
+        holder, purpose, order and at most its amount), else a refusal."""
         otp = self.sudo().browse(otp_id if isinstance(otp_id, int) else 0).exists()
         if not otp:
             raise VmsNotFound("otp_not_found", _("No such OTP."))
-        if otp.state != "pending":
+        if otp.state not in ("pending", "verified"):
             raise VmsError(
                 "otp_used", _("This code was already used or replaced; ask for a new one.")
             )
         if otp.expires_at <= fields.Datetime.now():
             raise VmsError("otp_expired", _("This code has expired; ask for a new one."))
-        if otp.attempts_left <= 0:
-            raise VmsTooManyRequests(
-                "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
-            )
         if (
             otp.partner_id != partner
             or otp.purpose != purpose
@@ -250,22 +249,40 @@ class VmsOtp(models.Model):
                 "otp_amount_changed",
                 _("The amount went up since the code was sent; ask for a new code."),
             )
-        expected = otp._vms_hash(otp.salt, str(code or "").strip())
-        if not hmac.compare_digest(expected, otp.code_hash):
-            left = otp._vms_spend_attempt()
-            if left <= 0:
-                raise VmsTooManyRequests(
-                    "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
-                )
-            raise VmsError(
-                "otp_invalid",
-                _("Wrong code; %s attempt(s) left.", left),
-                attempts_left=left,
-            )
+        return otp
+
+    @api.model
+    def _vms_verify(self, otp_id, code, *, partner, amount, reference, purpose):
+        """Check ``code`` at once (the till's popup); the OTP is then verified,
+        to be used up by the redemptions of this holder on this order. Every
+        try costs an attempt, taken before the comparison."""
+        otp = self._vms_check_bound(
+            otp_id, partner=partner, amount=amount, reference=reference, purpose=purpose
+        )
+        if otp.state == "pending":
+            otp._vms_try_code(code)
+            otp.write({"state": "verified"})
+        return otp
+
+    @api.model
+    def _vms_consume(self, otp_id, code, *, partner, amount, reference, purpose):
+        """Use the OTP up for this redemption: a verified one as it is, a
+        pending one with its right ``code``.
+
+        Call it inside the transaction that confirms the redemption: if that
+        transaction rolls back, the OTP stays usable. A wrong code costs an
+        attempt even then (see :meth:`_vms_try_code`).
+        """
+        otp = self._vms_check_bound(
+            otp_id, partner=partner, amount=amount, reference=reference, purpose=purpose
+        )
+        if otp.state == "pending":
+            otp._vms_try_code(code)
         # Conditional update: of two tills racing with the right code, one wins.
+        otp.flush_recordset()
         self.env.cr.execute(
             "UPDATE vms_otp SET state = 'used', used_at = now() at time zone 'UTC' "
-            "WHERE id = %s AND state = 'pending'",
+            "WHERE id = %s AND state IN ('pending', 'verified')",
             [otp.id],
         )
         if not self.env.cr.rowcount:
@@ -273,31 +290,49 @@ class VmsOtp(models.Model):
         otp.invalidate_recordset(["state", "used_at"])
         return otp
 
-    def _vms_spend_attempt(self):
-        """Take one attempt away, for good, and return how many are left.
+    def _vms_try_code(self, code):
+        """Take an attempt, then compare: parallel tries cannot each get the
+        last attempt, and a refused request's rollback gives none back."""
+        self.ensure_one()
+        left = self._vms_spend_attempt()
+        if left is None:
+            raise VmsTooManyRequests(
+                "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
+            )
+        expected = self._vms_hash(self.salt, str(code or "").strip())
+        if hmac.compare_digest(expected, self.code_hash):
+            return
+        if left <= 0:
+            raise VmsTooManyRequests(
+                "otp_attempts_exhausted", _("Too many wrong codes; ask for a new one.")
+            )
+        raise VmsError(
+            "otp_invalid", _("Wrong code; %s attempt(s) left.", left), attempts_left=left
+        )
 
-        A wrong code is usually followed by a rollback of the caller's
-        transaction (the API answers with an error), which must not hand the
-        attempt back, so the decrement is committed on a cursor of its own.
-        An OTP created in the caller's still open transaction is invisible to
-        that cursor; then it is counted in the caller's transaction.
+    def _vms_spend_attempt(self):
+        """Take one attempt away, for good; how many are left after it, or None
+        when none was left to take.
+
+        Committed on a connection of its own (tools/counting.py). An OTP
+        created in the caller's still open transaction is invisible there;
+        then it is counted in the caller's transaction.
         """
         self.ensure_one()
         query = (
             "UPDATE vms_otp SET attempts_left = attempts_left - 1 "
             "WHERE id = %s AND attempts_left > 0 RETURNING attempts_left"
         )
-        with self.env.registry.cursor() as cr:
-            cr.execute(query, [self.id])
-            row = cr.fetchone()
-            if row is None:
-                cr.execute("SELECT 0 FROM vms_otp WHERE id = %s", [self.id])
-                row = cr.fetchone()  # committed and used up: nothing left
-        if row is None:
+        with counting_cursor(self.env) as counter:
+            counter.execute(query, [self.id])
+            row = counter.fetchone()
+            counter.execute("SELECT 1 FROM vms_otp WHERE id = %s", [self.id])
+            committed = counter.fetchone()
+        if row is None and not committed:
             self.env.cr.execute(query, [self.id])
             row = self.env.cr.fetchone()
         self.invalidate_recordset(["attempts_left"])
-        return row[0] if row else 0
+        return row[0] if row else None
 
     @api.autovacuum
     def _gc_old_otps(self):

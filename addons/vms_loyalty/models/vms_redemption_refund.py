@@ -31,9 +31,12 @@ class VmsRedemption(models.Model):
         voucher = self.voucher_id
         if not (voucher.campaign_id.remainder_as_voucher and voucher.value_type == "nominal"):
             return self.env["vms.voucher"]
-        key = f"{idempotency_key}:remainder"
         # sudo: the chronology is searched for this refund's own row only.
-        done = self.env["vms.voucher.transaction"].sudo().search([("idempotency_key", "=", key)])
+        done = (
+            self.env["vms.voucher.transaction"]
+            .sudo()
+            .search([("idempotency_key", "=", voucher._vms_row_key(idempotency_key, ":remainder"))])
+        )
         if done:
             return self.refund_voucher_ids.filtered(
                 lambda v: v.currency_id.compare_amounts(v.nominal_amount, done.amount) == 0
@@ -41,9 +44,7 @@ class VmsRedemption(models.Model):
         if voucher.currency_id.compare_amounts(voucher.balance, 0) <= 0:
             return self.env["vms.voucher"]
         child = voucher.with_context(tracking_disable=True)._vms_pay_out_remainder(
-            key,
-            bill_ref=bill_ref or self.order_ref,
-            channel=self.channel,
+            idempotency_key, self, bill_ref=bill_ref or self.order_ref, channel=self.channel
         )
         # sudo: the link to the new voucher is the engine's own bookkeeping.
         self.sudo().refund_voucher_ids = [fields.Command.link(child.id)]

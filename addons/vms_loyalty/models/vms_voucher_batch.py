@@ -8,7 +8,6 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import codes
-from .vms_voucher import DISCOUNT_SCOPES, DISCOUNT_TYPES, VALUE_TYPES, VOUCHER_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -17,52 +16,35 @@ MAX_COLLISION_ROUNDS = 10
 
 
 class VmsVoucherGenerateMixin(models.AbstractModel):
-    """What a generation run needs: shared by the wizard and the stored batch."""
+    """What a generation run needs: the voucher terms, how many and for whom.
+    Shared by the wizard and the stored batch."""
 
     _name = "vms.voucher.generate.mixin"
+    _inherit = ["vms.voucher.terms"]
     _description = "Voucher Generation Parameters"
 
     campaign_id = fields.Many2one("vms.campaign", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="campaign_id.company_id", store=True)
     currency_id = fields.Many2one(related="campaign_id.currency_id")
     quantity = fields.Integer()
-    voucher_type = fields.Selection(
-        VOUCHER_TYPES, string="Type", required=True, default="marketing"
-    )
     initial_state = fields.Selection(
         [("generated", "Generated"), ("active", "Active")],
         required=True,
         default="generated",
         help="Vouchers handed out at the till are usually generated; e-vouchers active.",
     )
-    valid_from = fields.Date()
-    valid_to = fields.Date()
-    value_type = fields.Selection(VALUE_TYPES, required=True, default="nominal")
-    nominal_amount = fields.Monetary(currency_field="currency_id")
-    discount_type = fields.Selection(DISCOUNT_TYPES, default="percent")
-    discount_value = fields.Float()
-    discount_scope = fields.Selection(
-        DISCOUNT_SCOPES,
-        default="bill",
-    )
-    discount_product_id = fields.Many2one("product.product", string="Discounted Item")
-    discount_category_id = fields.Many2one("product.category", string="Discounted Item Group")
-    item_criteria = fields.Text()
-    min_activation_amount = fields.Monetary(currency_field="currency_id")
-    min_payment_amount = fields.Monetary(currency_field="currency_id")
     partner_ids = fields.Many2many(
         "res.partner", string="Holders", help="Personalised: one voucher per holder."
     )
     card_ids = fields.Many2many(
         "vms.card", string="Club Cards", help="One voucher per card, held by its holder."
     )
-    template_id = fields.Many2one("vms.voucher.template", string="PDF Template")
-    bonus_points_accrue = fields.Boolean()
-    card_bound = fields.Boolean(string="Bound to the Card")
-    redeem_barcode = fields.Boolean("Barcode", default=True)
-    redeem_qr = fields.Boolean("QR Code", default=True)
+
+    def _vms_terms_label(self):
+        return _("Vouchers of campaign %(campaign)s", campaign=self.campaign_id.display_name)
 
     def _vms_check_parameters(self):
+        """What a run needs beyond the terms (which their own constraint checks)."""
         for spec in self:
             if spec.quantity <= 0:
                 raise ValidationError(_("Generate at least one voucher."))
@@ -73,21 +55,7 @@ class VmsVoucherGenerateMixin(models.AbstractModel):
                         campaign=spec.campaign_id.display_name,
                     )
                 )
-            if spec.value_type == "nominal" and spec.nominal_amount <= 0:
-                raise ValidationError(_("A nominal voucher must be worth more than zero."))
-            if spec.value_type == "discount":
-                if spec.discount_value <= 0:
-                    raise ValidationError(_("The discount must be positive."))
-                if spec.discount_type == "percent" and spec.discount_value > 100:
-                    raise ValidationError(_("A voucher cannot give more than 100% off."))
-                if spec.discount_scope == "product" and not spec.discount_product_id:
-                    raise ValidationError(_("Choose the discounted item."))
-                if spec.discount_scope == "category" and not spec.discount_category_id:
-                    raise ValidationError(_("Choose the discounted item group."))
-            if min(spec.min_activation_amount, spec.min_payment_amount) < 0:
-                raise ValidationError(_("Minimum amounts cannot be negative."))
-            if spec.valid_from and spec.valid_to and spec.valid_from > spec.valid_to:
-                raise ValidationError(_("A voucher cannot stop being valid before it starts."))
+            spec._vms_check_terms()
             if not (spec.redeem_barcode or spec.redeem_qr):
                 raise ValidationError(
                     _("Generated vouchers are redeemed by their barcode or QR code: keep one.")
@@ -249,7 +217,7 @@ class VmsVoucherBatch(models.Model):
             new_codes = codes.random_codes(len(pending), prefix, length)
             while len(new_codes) < len(pending):  # duplicates inside the draw
                 new_codes += codes.random_codes(len(pending) - len(new_codes), prefix, length)
-            barcodes = [codes.ean13_for_id(i) for i in ids] if ean else [None] * len(ids)
+            barcodes = codes.random_ean13s(len(ids)) if ean else [None] * len(ids)
             cr.execute(
                 """
                 INSERT INTO vms_voucher (
@@ -272,7 +240,7 @@ class VmsVoucherBatch(models.Model):
                     %(min_activation)s, %(min_payment)s, %(activation_date)s,
                     %(activation_store)s, %(activation_user)s, 0, %(nominal)s, %(template)s,
                     %(bonus)s, %(card_bound)s, %(redeem_barcode)s, %(redeem_qr)s,
-                    FALSE, FALSE,
+                    %(redeem_external_qr)s, FALSE,
                     %(uid)s, %(now)s, %(uid)s, %(now)s
                 FROM unnest(%(ids)s::int[], %(codes)s::varchar[], %(barcodes)s::varchar[],
                             %(partners)s::int[], %(cards)s::int[])
@@ -321,6 +289,7 @@ class VmsVoucherBatch(models.Model):
                     "card_bound": self.card_bound,
                     "redeem_barcode": self.redeem_barcode,
                     "redeem_qr": self.redeem_qr,
+                    "redeem_external_qr": self.redeem_external_qr,
                     "uid": uid,
                 },
             )
@@ -386,34 +355,30 @@ class VmsVoucherBatch(models.Model):
 
     def _vms_insert_rows(self, voucher_ids, now, uid):
         """The generate rows (and activate rows for active vouchers), in that order."""
-        operations = [("generate", self.nominal_amount if self.value_type == "nominal" else 0.0)]
-        if self.initial_state == "active":
-            operations.append(("activate", 0.0))
-        for operation, amount in operations:
-            self.env.cr.execute(
-                """
-                INSERT INTO vms_voucher_transaction (
-                    voucher_id, company_id, type, state, date, amount,
-                    store_id, user_id, channel, valid_from, valid_to
-                )
-                SELECT v.id, %(company)s, %(type)s, 'recorded', %(now)s,
-                    %(amount)s, %(store)s, %(uid)s, 'backoffice', %(valid_from)s,
-                    %(valid_to)s
-                FROM unnest(%(ids)s::int[]) WITH ORDINALITY AS v(id, n)
-                ORDER BY v.n
-                """,
-                {
-                    "ids": voucher_ids,
-                    "company": self.company_id.id,
-                    "type": operation,
-                    "now": now,
-                    "amount": amount,
-                    "store": self.company_id.id,  # also right from the background job
-                    "uid": uid,
-                    "valid_from": (self.valid_from if operation == "generate" else None) or None,
-                    "valid_to": (self.valid_to if operation == "generate" else None) or None,
-                },
+        nominal = self.nominal_amount if self.value_type == "nominal" else 0.0
+        common = {
+            "company_id": self.company_id.id,
+            "date": now,
+            "store_id": self.company_id.id,  # also right from the background job
+            "user_id": uid,
+            "channel": "backoffice",
+        }
+        rows = [
+            dict(
+                common,
+                voucher_id=voucher_id,
+                type="generate",
+                amount=nominal,
+                valid_from=self.valid_from,
+                valid_to=self.valid_to,
             )
+            for voucher_id in voucher_ids
+        ]
+        if self.initial_state == "active":
+            rows += [dict(common, voucher_id=i, type="activate") for i in voucher_ids]
+        Transaction = self.env["vms.voucher.transaction"]
+        self.env.cr.execute(Transaction._vms_rows_sql(rows))
+        Transaction._vms_forget_rows()
 
     @api.model
     def _cron_generate(self, chunk=20000):

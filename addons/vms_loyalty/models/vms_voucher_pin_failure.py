@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 
 from ..exceptions import VmsError, VmsTooManyRequests
+from ..tools.counting import counting_cursor
 
 PIN_ATTEMPTS = 5  # wrong PINs within PIN_PAUSE that pause PIN entry
 PIN_PAUSE = timedelta(minutes=15)
@@ -34,21 +35,22 @@ class VmsVoucherPinFailure(models.Model):
         ``pin_locked``, ``wrong_pin``).
 
         The attempt is recorded before the (slow) check, on a cursor of its
-        own and under a lock per voucher, so parallel requests cannot each
-        get a guess and a rolled-back request hands nothing back. A right PIN
+        own and under a lock per voucher (see tools/counting.py), so parallel
+        requests cannot each get a guess and a rolled-back request hands
+        nothing back. A right PIN
         then forgets the voucher's failures, its own attempt included.
         """
         now = fields.Datetime.now()
-        with self.env.registry.cursor() as cr:
-            cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, voucher.id])
-            cr.execute(
+        with counting_cursor(self.env) as counter:
+            counter.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, voucher.id])
+            counter.execute(
                 """
                 SELECT count(*), count(*) FILTER (WHERE date > %s)
                   FROM vms_voucher_pin_failure WHERE voucher_id = %s
                 """,
                 [now - PIN_PAUSE, voucher.id],
             )
-            total, recent = cr.fetchone()
+            total, recent = counter.fetchone()
             if total >= PIN_BLOCK:
                 raise VmsError(
                     "pin_blocked",
@@ -67,13 +69,13 @@ class VmsVoucherPinFailure(models.Model):
                         code=voucher.code,
                     ),
                 )
-            cr.execute(
+            counter.execute(
                 "INSERT INTO vms_voucher_pin_failure (voucher_id, date) VALUES (%s, %s)",
                 [voucher.id, now],
             )
         if voucher._vms_check_pin(pin):
-            with self.env.registry.cursor() as cr:
-                cr.execute(
+            with counting_cursor(self.env) as counter:
+                counter.execute(
                     "DELETE FROM vms_voucher_pin_failure WHERE voucher_id = %s", [voucher.id]
                 )
             return

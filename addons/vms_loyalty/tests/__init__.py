@@ -12,5 +12,6 @@ from . import test_redemption
 from . import test_redemption_concurrency
 from . import test_api
 from . import test_redemption_express
+from . import test_api_fuzzing
+from . import test_properties
 from . import test_campaign_issue
-from . import test_otp_verified

@@ -119,8 +119,11 @@ class TestCampaignIssue(VmsCase):
             (spending.discount_scope, spending.discount_category_id), ("category", self.tools)
         )
         # It pays only for the spending group.
-        eligible = spending._vms_eligible_amount(
-            50.0, [self.line(self.seeds, 10), self.line(self.spade, 1, 6.0)]
+        lines = [self.line(self.seeds, 10), self.line(self.spade, 1, 6.0)]
+        _voucher, eligible = (
+            self.env["vms.redemption"]
+            .with_user(self.store_user)
+            ._vms_validate(spending.code, 10.0, lines=lines, bill_amount=46.0)
         )
         self.assertEqual(eligible, 6.0)
 

@@ -61,7 +61,11 @@ class TestCodes(BaseCase):
 
     def test_ean13(self):
         self.assertEqual(codes.ean13_check_digit("400638133393"), "1")
-        payload = codes.ean13_for_id(42)
-        self.assertEqual(payload[:12], "290000000042")
-        self.assertTrue(codes.ean13_valid(payload))
+        payloads = codes.random_ean13s(1000)
+        self.assertEqual(len(set(payloads)), 1000)
+        for payload in payloads:
+            self.assertTrue(payload.startswith(codes.EAN13_STORE_PREFIX))
+            self.assertTrue(codes.ean13_valid(payload))
+        numbers = sorted(int(payload[2:12]) for payload in payloads)
+        self.assertGreater(numbers[-1] - numbers[0], 10**8)
         self.assertFalse(codes.ean13_valid("2900000000427"))

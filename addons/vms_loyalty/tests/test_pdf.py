@@ -90,6 +90,16 @@ class TestVoucherPdf(VmsCase):
         page = PdfReader(io.BytesIO(voucher._vms_render_pdf())).pages[0]
         self.assertIn(("EAN13", voucher.barcode), decoded(page))
 
+    def test_only_the_symbols_a_voucher_is_redeemed_by_are_printed(self):
+        self.company.vms_barcode_format = "ean13"
+        qr_only = self.new_voucher(template_id=self.template.id, redeem_barcode=False)
+        page = PdfReader(io.BytesIO(qr_only._vms_render_pdf())).pages[0]
+        self.assertEqual(decoded(page), {("QRCODE", qr_only.code)})
+        self.assertIn(qr_only.code, page.extract_text(), "the code itself is always printed")
+        barcode_only = self.new_voucher(template_id=self.template.id, redeem_qr=False)
+        page = PdfReader(io.BytesIO(barcode_only._vms_render_pdf())).pages[0]
+        self.assertEqual(decoded(page), {("EAN13", barcode_only.barcode)})
+
     def test_background_must_be_a_pdf(self):
         with self.refused("must be a PDF"):
             self.template.background = base64.b64encode(b"GIF89a not a pdf")

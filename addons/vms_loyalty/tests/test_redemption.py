@@ -43,6 +43,20 @@ class RedemptionCase(VmsCase):
             )
         )
 
+    def _forget_pin_failures(self, *vouchers):
+        # Wrong PINs are committed on a connection of their own: clean up after the test.
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM vms_voucher_pin_failure WHERE voucher_id = ANY(%s)",
+                [[v.id for v in vouchers]],
+            )
+
+    def e_voucher(self, **vals):
+        voucher = self.new_voucher(state="active", **vals)
+        voucher.with_user(self.manager)._vms_set_pin("4711")
+        self.addCleanup(self._forget_pin_failures, voucher)
+        return voucher
+
     def hold(self, voucher, amount, key, order_ref="POS/0001", **kwargs):
         return self.Redemption._vms_hold(
             voucher.code,
@@ -146,6 +160,10 @@ class TestRedemption(RedemptionCase):
     def test_reverse_is_a_new_row_and_restores_the_balance(self):
         voucher = self.new_voucher(state="active", nominal_amount=50.0)
         hold = self.hold(voucher, 50.0, "hold-key-0001")._vms_confirm("confirm-key-0001")
+        # Reversal gives money back: a right of its own, which store users lack.
+        error = refusal(hold._vms_reverse, "reverse-key-0000", reason="refund")
+        self.assertEqual((error.code, error.http_status), ("reverse_not_allowed", 403))
+        hold = hold.with_user(self.manager)
         self.assertEqual(refusal(hold._vms_reverse, "reverse-key-0001").code, "reason_required")
         hold._vms_reverse("reverse-key-0001", amount=20.0, reason="one item returned")
         self.assertEqual((voucher.balance, voucher.state), (20.0, "active"))
@@ -177,7 +195,8 @@ class TestRedemption(RedemptionCase):
             (future, {}, "voucher_not_yet_valid"),
             (past, {}, "voucher_expired"),
             (not_active, {}, "voucher_not_active"),
-            (bound, {}, "card_required"),
+            (bound, {}, "proof_required"),
+            (minimum, {}, "proof_required"),
             (minimum, {"bill_amount": 50.0}, "below_min_payment"),
             (self.new_voucher(state="active"), {"currency": other}, "wrong_currency"),
         ]
@@ -210,9 +229,20 @@ class TestRedemption(RedemptionCase):
 
     def test_remainder_paid_out_as_a_new_voucher(self):
         self.campaign.remainder_as_voucher = True
-        voucher = self.new_voucher(state="active", nominal_amount=50.0, partner_id=self.partner.id)
-        hold = self.hold(voucher, 20.0, "hold-key-0001")._vms_confirm("confirm-key-0001")
+        voucher = self.new_voucher(
+            state="active",
+            nominal_amount=50.0,
+            partner_id=self.partner.id,
+            min_payment_amount=15.0,
+            bonus_points_accrue=True,
+            valid_to=self.days(30),
+        )
+        hold = self.hold(
+            voucher, 20.0, "hold-key-0001", partner=self.partner, bill_amount=20.0
+        )._vms_confirm("confirm-key-0001")
         child = hold.remainder_voucher_id
+        # Every term of the parent is the child's too.
+        self.assertEqual(child._vms_terms_values(), voucher._vms_terms_values())
         self.assertEqual((voucher.state, voucher.spent_amount, voucher.balance), ("used", 50, 0))
         self.assertEqual(
             (child.state, child.nominal_amount, child.parent_id, child.partner_id),
@@ -232,6 +262,79 @@ class TestRedemption(RedemptionCase):
         whole = self.new_voucher(state="active", nominal_amount=10.0)
         done = self.hold(whole, 10.0, "hold-key-0002", order_ref="POS/0002")
         self.assertFalse(done._vms_confirm("confirm-key-0002").remainder_voucher_id)
+
+    def test_remainder_leaves_what_other_sales_hold(self):
+        self.campaign.remainder_as_voucher = True
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        other_till = self.hold(voucher, 15.0, "hold-key-other", order_ref="POS/OTHER")
+        hold = self.hold(voucher, 20.0, "hold-key-0001")._vms_confirm("confirm-key-0001")
+        child = hold.remainder_voucher_id
+        # 50 - 20 spent - 15 another till holds: 15 paid out, 15 stay for the other till.
+        self.assertEqual((child.nominal_amount, voucher.balance), (15.0, 15.0))
+        self.assertEqual(voucher.state, "active")
+        other_till._vms_confirm("confirm-key-other")
+        self.assertEqual((voucher.balance, voucher.state), (0.0, "used"))
+        self.assert_replay(voucher)
+
+    def test_proof_the_terms_need(self):
+        toys = self.env["product.category"].create({"name": "Toys"})
+        kite = self.env["product.product"].create({"name": "Kite", "categ_id": toys.id})
+        scoped = self.new_voucher(
+            state="active", discount_scope="category", discount_category_id=toys.id
+        )
+        personal = self.new_voucher(state="active", partner_id=self.partner.id)
+        minimum = self.new_voucher(state="active", min_payment_amount=30.0)
+        for voucher, missing in (
+            (scoped, ["lines"]),
+            (personal, ["holder"]),
+            (minimum, ["bill_amount"]),
+        ):
+            with self.subTest(missing=missing):
+                error = refusal(self.Redemption._vms_validate, voucher.code, 5.0)
+                self.assertEqual(
+                    (error.code, error.details["missing"]), ("proof_required", missing)
+                )
+        lines = [{"product": kite, "qty": 1, "price_unit": 40.0}]
+        self.assertEqual(self.Redemption._vms_validate(scoped.code, 5.0, lines=lines)[1], 5.0)
+        self.assertEqual(self.Redemption._vms_validate(minimum.code, 5.0, lines=lines)[1], 5.0)
+        # The holder is proved by the customer or by an active card of theirs.
+        self.Redemption._vms_validate(personal.code, 5.0, partner=self.partner)
+        self.Redemption._vms_validate(personal.code, 5.0, card=self.card)
+        self.card.action_block()
+        error = refusal(self.Redemption._vms_validate, personal.code, 5.0, card=self.card)
+        self.assertEqual(error.code, "proof_required")
+
+    def test_a_blocked_card_binds_nothing(self):
+        bound = self.new_voucher(state="active", card_id=self.card.id, card_bound=True)
+        self.assertTrue(self.Redemption._vms_validate(bound.code, 5.0, card=self.card))
+        self.card.action_block()
+        error = refusal(self.Redemption._vms_validate, bound.code, 5.0, card=self.card)
+        self.assertEqual(error.code, "card_blocked")
+
+    def test_amounts_off_the_currency_grid_are_refused(self):
+        currency = self.env["res.currency"].create(
+            {"name": "VGR", "symbol": "G", "rounding": 0.05, "decimal_places": 2}
+        )
+        self.company.currency_id = currency
+        voucher = self.new_voucher(state="active", nominal_amount=50.0)
+        for amount in (10.03, "10.03", "10.001"):
+            with self.subTest(amount=amount):
+                error = refusal(self.Redemption._vms_validate, voucher.code, amount)
+                self.assertEqual(error.code, "invalid_amount")
+        self.assertEqual(self.Redemption._vms_validate(voucher.code, "10.05")[1], 10.05)
+
+    def test_time_rules_follow_the_store_not_the_user(self):
+        """Validity and campaign hours are the store's: a user who sets another
+        time zone on themselves changes nothing."""
+        self.company.vms_tz = "Pacific/Kiritimati"  # UTC+14: already tomorrow there
+        store_tomorrow = self.company._vms_today()
+        voucher = self.new_voucher(state="active", valid_to=store_tomorrow - timedelta(days=1))
+        self.store_user.tz = "Pacific/Pago_Pago"  # UTC-11: still yesterday for the user
+        error = refusal(
+            self.Redemption.with_context(tz="Pacific/Pago_Pago")._vms_validate, voucher.code, 5.0
+        )
+        self.assertEqual(error.code, "voucher_expired")
+        self.assertTrue(voucher.is_expired)
 
     def test_campaign_window_store_scope_and_holder(self):
         voucher = self.new_voucher(state="active", partner_id=self.partner.id)
@@ -272,20 +375,6 @@ class TestRedemption(RedemptionCase):
         self.assertEqual(eligible, 3.0, "10% of the 30.00 of toys, nothing of the bread")
         error = refusal(self.Redemption._vms_validate, voucher.code, 3.0, lines=[lines[1]])
         self.assertEqual(error.code, "no_eligible_items")
-
-    def _forget_pin_failures(self, *vouchers):
-        # Wrong PINs are committed on a connection of their own: clean up after the test.
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "DELETE FROM vms_voucher_pin_failure WHERE voucher_id = ANY(%s)",
-                [[v.id for v in vouchers]],
-            )
-
-    def e_voucher(self, **vals):
-        voucher = self.new_voucher(state="active", **vals)
-        voucher.with_user(self.manager)._vms_set_pin("4711")
-        self.addCleanup(self._forget_pin_failures, voucher)
-        return voucher
 
     def test_redeemed_by_flags_and_e_voucher_pin(self):
         self.company.vms_barcode_format = "ean13"
@@ -395,9 +484,9 @@ class TestRedemptionOtp(MockSMS, RedemptionCase):
 
     def test_otp_needed_at_or_above_the_minimum(self):
         voucher = self.new_voucher(state="active", nominal_amount=50.0, partner_id=self.partner.id)
-        small = self.hold(voucher, 24.99, "small-key-0001")
+        small = self.hold(voucher, 24.99, "small-key-0001", partner=self.partner)
         small._vms_confirm("small-confirm-1")  # below the minimum: no code asked
-        hold = self.hold(voucher, 25.0, "otp-key-0001", order_ref="POS/0002")
+        hold = self.hold(voucher, 25.0, "otp-key-0001", order_ref="POS/0002", partner=self.partner)
         error = refusal(hold._vms_confirm, "otp-confirm-01")
         self.assertEqual((error.code, error.http_status), ("otp_required", 403))
         with self.mockSMSGateway():
@@ -416,8 +505,10 @@ class TestRedemptionOtp(MockSMS, RedemptionCase):
 
     def test_otp_of_another_hold_is_refused(self):
         voucher = self.new_voucher(state="active", nominal_amount=80.0, partner_id=self.partner.id)
-        first = self.hold(voucher, 30.0, "otp-key-0001")
-        second = self.hold(voucher, 30.0, "otp-key-0002", order_ref="POS/0002")
+        first = self.hold(voucher, 30.0, "otp-key-0001", partner=self.partner)
+        second = self.hold(
+            voucher, 30.0, "otp-key-0002", order_ref="POS/0002", partner=self.partner
+        )
         with self.mockSMSGateway():
             otp = first._vms_request_otp()
         code = self._sms[0]["body"][:6]
@@ -426,9 +517,26 @@ class TestRedemptionOtp(MockSMS, RedemptionCase):
         self.assertEqual(second.state, "held")
 
     def test_no_holder_no_otp(self):
+        """A bearer voucher has nobody to send a code to: it needs none."""
         voucher = self.new_voucher(state="active", nominal_amount=50.0)
         hold = self.hold(voucher, 30.0, "otp-key-0001")
         with self.mockSMSGateway():
             error = refusal(hold._vms_request_otp)
-        self.assertEqual(error.code, "otp_holder_unknown")
+        self.assertEqual(error.code, "otp_not_needed")
         self.assertFalse(self._sms)
+        hold._vms_confirm("otp-key-conf1")
+        self.assertEqual(hold.state, "confirmed")
+
+    def test_the_code_goes_to_the_vouchers_holder_never_the_presenters(self):
+        """A presenter's card names no holder for a voucher of someone else, nor
+        approves a bearer voucher."""
+        stranger = self.env["res.partner"].create({"name": "Stranger", "phone": "+32 470 11 11 11"})
+        stranger_card = self.env["vms.card"].create(
+            {"partner_id": stranger.id, "company_id": self.company.id, "state": "active"}
+        )
+        voucher = self.new_voucher(state="active", nominal_amount=50.0, card_id=self.card.id)
+        hold = self.hold(voucher, 30.0, "otp-key-0001", card=stranger_card)
+        with self.mockSMSGateway():
+            otp = hold._vms_request_otp()
+        self.assertEqual((otp.partner_id, otp.phone), (self.partner, "+32470998877"))
+        self.assertEqual([sms["number"] for sms in self._sms], ["+32470998877"])

@@ -9,7 +9,10 @@ from odoo.orm.environments import Transaction
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.sms.tools.sms_api import SmsApi
+
 from ..exceptions import VmsError
+from .test_otp import PURPOSE
 
 THREADS = 8
 
@@ -188,3 +191,73 @@ class TestConcurrentRedemptionFullEngine(TestConcurrentRedemption):
 
     EXPRESS = False
     allow_inherited_tests_method = True  # Odoo's loader runs a class's own tests only
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentOtp(TestConcurrentRedemption):
+    """OTP limits under parallel requests, each on its own connection: the
+    counts are taken before the check, so eight at once cannot each get the
+    last attempt or all pass the resend pause."""
+
+    def setUp(self):
+        super().setUp()
+        sent = self.sent = []
+
+        def send(api, messages, delivery_reports_url=False):
+            sent.extend(messages)
+            return [{"uuid": m["numbers"][0]["uuid"], "state": "success"} for m in messages]
+
+        patcher = patch.object(SmsApi, "_send_sms_batch", send)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            env.company.write({"country_id": env.ref("base.be").id})
+            self.partner_id = (
+                env["res.partner"]
+                .create({"name": f"Racer {self.run_id}", "phone": "+32 470 55 44 33"})
+                .id
+            )
+        self.addCleanup(self._drop_otps)
+
+    def _drop_otps(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM vms_otp WHERE partner_id = %s", [self.partner_id])
+            cr.execute("DELETE FROM vms_otp_send WHERE partner_id = %s", [self.partner_id])
+            cr.execute("DELETE FROM res_partner WHERE id = %s", [self.partner_id])
+
+    def _request(self, env, index):
+        partner = env["res.partner"].browse(self.partner_id)
+        return env["vms.otp"]._vms_request(partner, 10.0, f"ORDER-{self.run_id}", PURPOSE).id
+
+    def test_eight_requests_at_once_send_one_code(self):
+        outcomes = self._race(self._request)
+        sent = [o for o in outcomes if o[0] == "ok"]
+        refused = [o[1] for o in outcomes if o[0] == "refused"]
+        self.assertEqual(len(sent), 1, outcomes)
+        self.assertEqual(set(refused), {"otp_throttled"}, outcomes)
+        self.assertEqual(len(self.sent), 1)
+
+    def test_eight_wrong_codes_at_once_take_five_attempts(self):
+        with self.registry.cursor() as cr:
+            otp_id = self._request(self._env(cr), 0)
+        code = self.sent[0]["content"][:6]
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+        def guess(env, index):
+            return env["vms.otp"]._vms_consume(
+                otp_id,
+                wrong,
+                partner=env["res.partner"].browse(self.partner_id),
+                amount=10.0,
+                reference=f"ORDER-{self.run_id}",
+                purpose=PURPOSE,
+            )
+
+        outcomes = self._race(guess)
+        codes = [o[1] for o in outcomes]
+        self.assertEqual(codes.count("otp_invalid"), 4, outcomes)
+        self.assertEqual(codes.count("otp_attempts_exhausted"), 4, outcomes)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT attempts_left, state FROM vms_otp WHERE id = %s", [otp_id])
+            self.assertEqual(cr.fetchone(), (0, "pending"))

@@ -104,7 +104,8 @@ class TestChronology(VmsCase):
                     "store_id": self.company.id,
                     "user_id": self.store_user.id,
                     "company_id": self.company.id,
-                    "idempotency_key": "k-77",
+                    # A key is its caller's: the row's key names the operator.
+                    "idempotency_key": f"{self.store_user.id}/k-77",
                 }
             ],
         )
@@ -113,7 +114,13 @@ class TestChronology(VmsCase):
         self.voucher.with_user(self.store_user)._vms_spend(1.0, idempotency_key="dup")
         with mute_logger("odoo.sql_db"), self.refused("idempotency", psycopg2.IntegrityError):
             self.env["vms.voucher.transaction"].sudo()._vms_append(
-                [{"voucher_id": self.voucher.id, "type": "use", "idempotency_key": "dup"}]
+                [
+                    {
+                        "voucher_id": self.voucher.id,
+                        "type": "use",
+                        "idempotency_key": f"{self.store_user.id}/dup",
+                    }
+                ]
             )
 
     def test_store_user_sees_own_company_rows_only(self):

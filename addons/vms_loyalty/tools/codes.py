@@ -108,15 +108,21 @@ def ean13_check_digit(digits12):
     return str((10 - total % 10) % 10)
 
 
-def ean13_for_id(voucher_id):
-    """EAN-13 payload of a voucher: GS1 in-store prefix, the voucher id, check digit.
-
-    Derived from the database id, so it is unique without drawing anything.
-    """
-    digits = f"{EAN13_STORE_PREFIX}{voucher_id:010d}"
-    if len(digits) != 12:
-        raise ValueError("voucher id too large for an EAN-13 payload")
-    return digits + ean13_check_digit(digits)
+def random_ean13s(count):
+    """``count`` EAN-13 numbers: the GS1 in-store prefix, ten random digits and
+    the check digit. Drawn with :mod:`secrets`, never derived from a record id,
+    so no barcode tells the next one; collisions with the database are for the
+    caller's unique index to catch."""
+    free_digits = 12 - len(EAN13_STORE_PREFIX)
+    numbers = []
+    seen = set()
+    while len(numbers) < count:
+        digits = f"{EAN13_STORE_PREFIX}{secrets.randbelow(10**free_digits):0{free_digits}d}"
+        number = digits + ean13_check_digit(digits)
+        if number not in seen:
+            seen.add(number)
+            numbers.append(number)
+    return numbers
 
 
 def ean13_valid(value):

@@ -225,12 +225,13 @@ class PosOrder(models.Model):
             if hold.state == "confirmed":
                 continue
             key = self._vms_keys_base(payment)
-            otp = approvals.get(hold._vms_voucher_holder())
+            otp = approvals.get(hold.partner_id)
             if hold.state == "held" and hold.expires_at > now:
-                current = hold
+                current, confirm_key = hold, f"{key}:confirm"
                 if hold.pos_fingerprint != sale["fingerprint"]:
                     current = self._vms_hold_again(hold, sale, f"{key}:resync", payment)
-                current._vms_confirm(f"{key}:confirm", verified_otp=otp, **self._vms_till_row())
+                    confirm_key = f"{key}:resync:confirm"
+                current._vms_confirm(confirm_key, verified_otp=otp, **self._vms_till_row())
                 continue
             _retaken, note = self._vms_retake(hold, sale, key, payment, otp)
             if note:
@@ -242,7 +243,7 @@ class PosOrder(models.Model):
         the order, for holders whose vouchers pay the OTP minimum or more."""
         by_holder = defaultdict(list)
         for hold in holds:
-            holder = hold._vms_voucher_holder()
+            holder = hold.partner_id
             if holder and hold.company_id.vms_otp_mandatory and hold.state != "confirmed":
                 by_holder[holder].append(hold)
         approvals = {}
@@ -370,7 +371,16 @@ class PosOrder(models.Model):
                         amount=self.currency_id.format(payment.amount),
                     ),
                 )
-            new_voucher = hold._vms_refund(
+            if not self.env.user.has_group("point_of_sale.group_pos_user"):
+                raise VmsError(
+                    "refund_not_allowed",
+                    _("Only point of sale users refund at the till."),
+                    http_status=403,
+                )
+            # sudo: reversing is a VMS right of its own; a refund at the till is
+            # made by a user with the POS refund right (checked above), of a
+            # voucher payment of the refunded order (checked above too).
+            new_voucher = hold.sudo()._vms_refund(
                 f"{self._vms_keys_base(payment)}:refund",
                 amount=-payment.amount,
                 reason=_("Refund %(order)s", order=self.name),

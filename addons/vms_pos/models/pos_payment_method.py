@@ -192,7 +192,7 @@ class PosPaymentMethod(models.Model):
         if currency.compare_amounts(proof["bill_amount"], 0) > 0:
             requested = min(requested, proof["bill_amount"])
         amount = requested
-        if not Redemption.search_count([("hold_key", "=", key)]):
+        if not Redemption.search_count([("pos_hold_key", "=", key)]):
             # Who the voucher is and what it has free, then hold at most that:
             # the engine re-checks everything under the voucher's row lock.
             voucher, _eligible = Redemption._vms_validate(code, currency.rounding, pin=pin, **proof)
@@ -213,6 +213,7 @@ class PosPaymentMethod(models.Model):
             # sudo: the till's bookkeeping on the hold it just made.
             hold.sudo().write(
                 {
+                    "pos_hold_key": key,
                     "pos_session_id": session.id,
                     "pos_order_uuid": order_uuid,
                     "pos_payment_uuid": payment_uuid,
@@ -243,7 +244,7 @@ class PosPaymentMethod(models.Model):
         """What the payment line shows and keeps of a hold."""
         result = hold._vms_result()
         voucher = hold.voucher_id
-        holder = hold._vms_voucher_holder()
+        holder = hold.partner_id
         company = hold.company_id
         covered = 0.0
         otp = hold.sudo().pos_otp_id  # sudo: the OTP's amount only, for the line's state
@@ -300,7 +301,7 @@ class PosPaymentMethod(models.Model):
                 "hold_not_found",
                 _("This voucher payment is no longer held; take the voucher again."),
             )
-        holder = hold._vms_voucher_holder()
+        holder = hold.partner_id
         if not holder:
             raise VmsError(
                 "otp_not_needed",
@@ -310,7 +311,7 @@ class PosPaymentMethod(models.Model):
         # splitting a payment does not dodge it, and one code approves it all.
         holds = Redemption.search(
             [("pos_order_uuid", "=", order_uuid), ("state", "=", "held")]
-        ).filtered(lambda h: h._vms_voucher_holder() == holder)
+        ).filtered(lambda h: h.partner_id == holder)
         return session, hold, holder, holds
 
     def _vms_pos_otp_request(self, params):

@@ -17,6 +17,12 @@ class VmsRedemption(models.Model):
     )
     pos_order_uuid = fields.Char(string="POS Order", readonly=True, index="btree_not_null")
     pos_payment_uuid = fields.Char(string="POS Payment", readonly=True, index="btree_not_null")
+    pos_hold_key = fields.Char(
+        string="POS Hold Key",
+        readonly=True,
+        index="btree_not_null",
+        help="The till's idempotency key of the hold (order, payment line, attempt).",
+    )
     pos_fingerprint = fields.Char(
         readonly=True,
         help="Digest of the lines, bill, customer and card the hold was checked against; the "

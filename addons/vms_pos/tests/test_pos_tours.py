@@ -122,7 +122,7 @@ class TestVmsPosVoucherTours(VmsPosCase, MockSMS):
         self.assertEqual((order.partner_id, order.vms_card_id), (self.holder, self.card))
         self.assertEqual(voucher.balance, 0.0)
         otp = voucher.redemption_ids.sudo().otp_id
-        self.assertEqual((otp.state, otp.partner_id, otp.amount), ("verified", self.holder, 80.0))
+        self.assertEqual((otp.state, otp.partner_id, otp.amount), ("used", self.holder, 80.0))
 
     def test_sell_a_gift_voucher_pay_with_it_and_earn_one(self):
         threshold = self.env["vms.campaign"].create(

@@ -1,7 +1,11 @@
-"""Connections to ESC/POS printers through python-escpos' device classes.
+"""The byte pipe to one ESC/POS printer, over python-escpos' transports.
 
-A :class:`PrinterConnection` opens its device lazily, writes whole jobs, and is
-closed and reopened by the print worker after any error.
+python-escpos has one class per transport (``Network``, ``Usb``, ``Serial``,
+``File``); a :class:`PrinterConnection` picks the one the printer's address
+names, opens it lazily, writes whole jobs, confirms them with a real-time
+status request (DLE EOT) on network printers, and is closed and reopened by
+the printer's driver after any error. Rendering is in ``receipt``; the queue
+and the retries are the driver's (``drivers.printer``).
 """
 
 import errno

@@ -40,6 +40,7 @@ class DeviceSpecError(ValueError):
 
 @dataclass(frozen=True)
 class PrinterSpec:
+    device_type = "printer"  # class attribute, not a field
     kind: str  # tcp | usb | serial | file
     name: str
     url: str
@@ -53,6 +54,7 @@ class PrinterSpec:
 
 @dataclass(frozen=True)
 class ScannerSpec:
+    device_type = "scanner"  # class attribute, not a field
     kind: str  # evdev | serial | camera | sim
     url: str
     path: str = ""

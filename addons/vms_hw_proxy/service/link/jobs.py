@@ -1,0 +1,127 @@
+"""Print jobs from Odoo: fetch the image, print it once, report done or failed.
+
+A bus notification only names the job (``{"job_id": N, ...}``); the image is
+fetched with the proxy's secret from ``/vms_hw_proxy/job/payload``, so a job
+id alone prints nothing. Jobs are handled one after another by one thread.
+Once it has the image the proxy reports the job ``sent`` (off the way to the
+printer), then ``done`` or ``failed``. A job already printed (the journal) is
+reported done again without printing;
+a job already on its way to the printer is not queued twice.
+"""
+
+import collections
+import logging
+import threading
+import urllib.error
+
+from ..receipt import ReceiptError, decode_image
+from .reports import OdooRefused
+
+_logger = logging.getLogger(__name__)
+
+
+class JobRunner:
+    def __init__(self, client, reporter, journal, printer_source):
+        self.client = client
+        self.reporter = reporter
+        self.journal = journal
+        # Returns the receipt printer's driver, or None when there is none.
+        self.printer_source = printer_source
+        self.printed = 0
+        self.failed = 0
+        self._in_flight = set()
+        self._queue = collections.deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = None
+
+    def notify(self, payload):
+        """A job notification from the bus (any thread; never blocks)."""
+        job_id = payload.get("job_id") if isinstance(payload, dict) else None
+        if isinstance(job_id, bool) or not isinstance(job_id, int) or job_id <= 0:
+            _logger.warning("ignored a job notification without a job id: %r", payload)
+            return
+        with self._cond:
+            if job_id in self._in_flight or job_id in self._queue:
+                return
+            self._queue.append(job_id)
+            self._cond.notify()
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name="odoo-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread:
+            self._thread.join(self.client.timeout + 1)
+
+    def _run(self):
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                job_id = self._queue.popleft()
+                self._in_flight.add(job_id)
+            try:
+                self._handle(job_id)
+            except Exception:  # one bad job must not end the thread
+                _logger.exception("print job %s failed", job_id)
+                self._finished(job_id, False, "the proxy failed on this job")
+
+    def _handle(self, job_id):
+        if job_id in self.journal:
+            _logger.info("print job %s was printed already: not printed again", job_id)
+            self.reporter.job_result(job_id, "done", "")
+            self._forget(job_id)
+            return
+        printer = self.printer_source()
+        if printer is None:
+            self._finished(job_id, False, "this proxy has no receipt printer")
+            return
+        try:
+            raw, _ = self.client.post("/vms_hw_proxy/job/payload", {"job_id": job_id}, raw=True)
+        except OdooRefused as exc:
+            # Expired, cancelled, done meanwhile, or not this proxy's: nothing to print.
+            _logger.info("print job %s not fetched: %s", job_id, exc)
+            self._forget(job_id)
+            return
+        except (urllib.error.URLError, OSError) as exc:
+            # Odoo is away: it sends the job again when the bus link is back.
+            _logger.warning("print job %s not fetched: %s", job_id, exc)
+            self._forget(job_id)
+            return
+        self.reporter.job_result(job_id, "sent")
+        try:
+            image = decode_image(raw, printer.width)
+        except ReceiptError as exc:
+            self._finished(job_id, False, str(exc))
+            return
+
+        def on_done(_job, ok, message):
+            self._finished(job_id, ok, message)
+
+        accepted = printer.action(
+            {"action": "print_image", "image": image, "key": f"job:{job_id}", "on_done": on_done}
+        )
+        if not accepted:
+            state, message = printer.status()["status"], printer.status()["messages"]
+            self._finished(job_id, False, f"printer {state}: {message or 'queue full'}")
+
+    def _finished(self, job_id, ok, message):
+        if ok:
+            # On disk before Odoo hears of it: a resend after a crash is not printed again.
+            self.journal.add(job_id)
+            self.printed += 1
+        else:
+            self.failed += 1
+        self.reporter.job_result(job_id, "done" if ok else "failed", message)
+        self._forget(job_id)
+
+    def _forget(self, job_id):
+        with self._cond:
+            self._in_flight.discard(job_id)
