@@ -13,6 +13,8 @@ from odoo.exceptions import UserError
 
 from odoo.addons.vms_loyalty.exceptions import VmsConflict, VmsError
 
+from .pos_payment_method import otp_scope
+
 
 def _svg_data_uri(svg_bytes):
     return "data:image/svg+xml;base64," + base64.b64encode(svg_bytes).decode()
@@ -225,7 +227,7 @@ class PosOrder(models.Model):
             if hold.state == "confirmed":
                 continue
             key = self._vms_keys_base(payment)
-            otp = approvals.get(hold.partner_id)
+            otp = approvals.get(hold.id)
             if hold.state == "held" and hold.expires_at > now:
                 current, confirm_key = hold, f"{key}:confirm"
                 if hold.pos_fingerprint != sale["fingerprint"]:
@@ -239,37 +241,40 @@ class PosOrder(models.Model):
         return notes
 
     def _vms_otp_approvals(self, holds):
-        """holder -> the verified OTP that approves all the holder's vouchers on
-        the order, for holders whose vouchers pay the OTP minimum or more."""
-        by_holder = defaultdict(list)
+        """hold id -> the verified OTP the holder approved it with, for the
+        holders whose vouchers pay the OTP minimum or more on the order (see
+        ``otp_scope``); a refusal when one is missing."""
+        by_holder = defaultdict(lambda: self.env["vms.redemption"])
         for hold in holds:
-            holder = hold.partner_id
-            if holder and hold.company_id.vms_otp_mandatory and hold.state != "confirmed":
-                by_holder[holder].append(hold)
+            if hold.partner_id and hold.company_id.vms_otp_mandatory and hold.state != "confirmed":
+                by_holder[hold.partner_id] |= hold
         approvals = {}
-        for holder, holder_holds in by_holder.items():
+        for holder_holds in by_holder.values():
             company = holder_holds[0].company_id
-            total = sum(h.amount for h in holder_holds)
-            if company.currency_id.compare_amounts(total, company.vms_otp_min_amount) < 0:
+            currency = company.currency_id
+            total = sum(holder_holds.mapped("amount"))
+            if currency.compare_amounts(total, company.vms_otp_min_amount) < 0:
                 continue
-            # sudo: the approval's terms are checked, the OTP itself stays hidden.
-            otps = {h.sudo().pos_otp_id for h in holder_holds}
-            otp = otps.pop() if len(otps) == 1 else None
-            if (
-                not otp
-                or otp.state != "verified"
-                or company.currency_id.compare_amounts(otp.amount, total) < 0
-            ):
-                raise VmsError(
-                    "otp_required",
-                    _(
-                        "%(amount)s paid by vouchers of one customer needs the code sent to "
-                        "the customer's mobile: use Generate OTP on the voucher payment.",
-                        amount=company.currency_id.format(total),
-                    ),
-                    http_status=403,
-                )
-            approvals[holder] = otp
+            for hold in holder_holds:
+                scope = otp_scope(hold, holder_holds)
+                # sudo: the approval's terms are checked, the OTP itself stays hidden.
+                otp = hold.sudo().pos_otp_id
+                if (
+                    not otp
+                    or otp.state != "verified"
+                    or currency.compare_amounts(otp.amount, sum(scope.mapped("amount"))) < 0
+                    or any(h.sudo().pos_otp_id != otp for h in scope)
+                ):
+                    raise VmsError(
+                        "otp_required",
+                        _(
+                            "%(amount)s paid by vouchers of one customer needs the code sent "
+                            "to the customer's mobile: use Generate OTP on the voucher payment.",
+                            amount=currency.format(total),
+                        ),
+                        http_status=403,
+                    )
+                approvals[hold.id] = otp
         return approvals
 
     def _vms_hold_again(self, hold, sale, key, payment):

@@ -61,6 +61,23 @@ def _record_id(value, name):
     return value
 
 
+def otp_scope(hold, holds):
+    """The holds one OTP approves with ``hold``, among the holder's ``holds``
+    on the order.
+
+    The minimum is for all that one holder's vouchers pay on the order, so
+    splitting a payment does not dodge it. A payment at or above the minimum
+    needs a code of its own (the engine uses a code up with the redemption
+    it approves); the holder's smaller payments are approved together, by
+    one code for their total.
+    """
+    minimum = hold.company_id.vms_otp_min_amount
+    currency = hold.currency_id
+    if currency.compare_amounts(hold.amount, minimum) >= 0:
+        return hold
+    return holds.filtered(lambda h: currency.compare_amounts(h.amount, minimum) < 0)
+
+
 def fingerprint(lines, bill_amount, partner, card, currency):
     """Digest of what a hold was checked against (lines, bill, customer, card)."""
     items = sorted(
@@ -246,10 +263,8 @@ class PosPaymentMethod(models.Model):
         voucher = hold.voucher_id
         holder = hold.partner_id
         company = hold.company_id
-        covered = 0.0
-        otp = hold.sudo().pos_otp_id  # sudo: the OTP's amount only, for the line's state
-        if otp and otp.state == "verified":
-            covered = otp.amount
+        otp = hold.sudo().pos_otp_id  # sudo: the OTP's state and amount only
+        verified = bool(otp) and otp.state == "verified"
         return {
             "transaction_id": str(hold.id),
             "amount": result["amount"],
@@ -262,7 +277,7 @@ class PosPaymentMethod(models.Model):
             "otp": {
                 "mandatory": bool(company.vms_otp_mandatory and holder),
                 "min_amount": company.vms_otp_min_amount,
-                "covered": covered,
+                "verified": verified,
             },
         }
 
@@ -307,12 +322,10 @@ class PosPaymentMethod(models.Model):
                 "otp_not_needed",
                 _("Voucher %(code)s belongs to nobody: no code is needed.", code=hold.code),
             )
-        # The threshold is for all that one holder's vouchers pay on the order:
-        # splitting a payment does not dodge it, and one code approves it all.
         holds = Redemption.search(
             [("pos_order_uuid", "=", order_uuid), ("state", "=", "held")]
         ).filtered(lambda h: h.partner_id == holder)
-        return session, hold, holder, holds
+        return session, hold, holder, otp_scope(hold, holds)
 
     def _vms_pos_otp_request(self, params):
         _session, hold, holder, holds = self._vms_pos_holder_holds(params)
@@ -347,7 +360,7 @@ class PosPaymentMethod(models.Model):
         return {
             "verified": True,
             "holder_key": holder.id,
-            "covered": otp.amount,
+            "amount": otp.amount,
             "payment_uuids": [h.pos_payment_uuid for h in holds],
         }
 

@@ -94,7 +94,7 @@ class TestPosOtp(VmsPosCase, MockSMS):
         self.assertEqual((otp.state, otp.attempts_left), ("pending", 4))
         right = self.otp_params(data, second_uuid, otp_id=sent["otp_id"], otp_code="424242")
         verified = self.method._vms_pos_otp_verify(right)
-        self.assertEqual(verified["covered"], 80.0)
+        self.assertEqual(verified["amount"], 80.0)
         self.assertCountEqual(verified["payment_uuids"], [first_uuid, second_uuid])
         order = self.sync(self.paid(data, *payments))
         self.assertEqual(order.state, "paid")
@@ -104,6 +104,64 @@ class TestPosOtp(VmsPosCase, MockSMS):
         # Each payment is under the minimum: the engine asks no code of either,
         # the till's rule (the holder's total) had the code checked once.
         self.assertEqual(holds.sudo().pos_otp_id.state, "verified")
+
+    def test_each_payment_of_the_minimum_or_more_needs_its_own_code(self):
+        """The engine uses a code up with the redemption it approves: two
+        payments of one holder at or above the minimum take a code each."""
+        voucher = self.new_voucher(200.0, partner_id=self.holder.id)
+        data = self.order_data(self.till, [(self.desk_pad, 12, 10.0)], [], partner=self.holder)
+        first_uuid, first = self.hold(self.till, data, voucher.code, 60.0)
+        second_uuid, second = self.hold(self.till, data, voucher.code, 60.0)
+        payments = [
+            (self.voucher_method, 60.0, first_uuid, first["transaction_id"]),
+            (self.voucher_method, 60.0, second_uuid, second["transaction_id"]),
+        ]
+        for index, (payment_uuid, code) in enumerate(((first_uuid, 111111), (second_uuid, 222222))):
+            with (
+                self.mockSMSGateway(),
+                patch(
+                    "odoo.addons.vms_loyalty.models.vms_otp.secrets",
+                    FixedCode(__import__("secrets"), code),
+                ),
+            ):
+                # The resend pause has passed since the first code.
+                self.env.cr.execute(
+                    "UPDATE vms_otp_send SET date = date - interval '1 minute' "
+                    "WHERE partner_id = %s",
+                    [self.holder.id],
+                )
+                sent = self.method._vms_pos_otp_request(self.otp_params(data, payment_uuid))
+            self.assertEqual(sent["amount"], 60.0, "a code for this payment alone")
+            verified = self.method._vms_pos_otp_verify(
+                self.otp_params(data, payment_uuid, otp_id=sent["otp_id"], otp_code=str(code))
+            )
+            self.assertEqual(verified["payment_uuids"], [payment_uuid])
+            if index == 0:
+                with self.assertRaises(VmsError) as caught:
+                    self.sync(
+                        self.order_data(
+                            self.till,
+                            [(self.desk_pad, 12, 10.0)],
+                            payments,
+                            uuid=data["uuid"],
+                            pos_reference=data["pos_reference"],
+                            partner=self.holder,
+                        )
+                    )
+                self.assertEqual(caught.exception.code, "otp_required")
+        order = self.sync(
+            self.order_data(
+                self.till,
+                [(self.desk_pad, 12, 10.0)],
+                payments,
+                uuid=data["uuid"],
+                pos_reference=data["pos_reference"],
+                partner=self.holder,
+            )
+        )
+        self.assertEqual(order.state, "paid")
+        self.assertEqual(voucher.balance, 80.0)
+        self.assertEqual(voucher.redemption_ids.sudo().otp_id.mapped("state"), ["used", "used"])
 
     def test_bearer_vouchers_and_small_amounts_need_no_code(self):
         bearer = self.new_voucher(80.0)

@@ -6,13 +6,13 @@ patch(PosOrder.prototype, {
         return this.payment_ids.filter((line) => line.vmsNeedsOtp);
     },
 
-    /** Mark the holder's voucher lines approved by a verified OTP. */
-    vmsApproveHolder(holderKey, covered) {
+    /** Mark the voucher lines a verified OTP approves. */
+    vmsApproveLines(paymentUuids) {
         for (const line of this.payment_ids) {
-            if (line.isVmsVoucher && line.vms_tender?.holder_key === holderKey) {
+            if (line.isVmsVoucher && paymentUuids.includes(line.uuid)) {
                 line.vms_tender = {
                     ...line.vms_tender,
-                    otp: { ...line.vms_tender.otp, covered },
+                    otp: { ...line.vms_tender.otp, verified: true },
                 };
             }
         }

@@ -7,27 +7,31 @@ patch(PosPayment.prototype, {
         return isVmsVoucherLine(this);
     },
 
-    /** The voucher's holder must approve this payment with the OTP first. */
+    /**
+     * The voucher's holder must approve this payment with the OTP first: the
+     * minimum is for all that the holder's vouchers pay on the order (the
+     * server decides which payments one code approves).
+     */
     get vmsNeedsOtp() {
         const tender = this.vms_tender;
         if (!this.isVmsVoucher || !tender?.holder_key || !tender.otp?.mandatory || this.amount <= 0) {
             return false;
         }
-        // The minimum applies to all that this holder's vouchers pay on the order.
-        const lines = this.pos_order_id.payment_ids.filter(
-            (line) =>
-                line.isVmsVoucher && line.amount > 0 && line.vms_tender?.holder_key === tender.holder_key
-        );
-        const total = lines.reduce((sum, line) => sum + line.amount, 0);
-        const currency = this.pos_order_id.currency;
-        if (currency.round(total - tender.otp.min_amount) < 0) {
+        if (tender.otp.verified) {
             return false;
         }
-        const covered = Math.max(...lines.map((line) => line.vms_tender?.otp?.covered || 0));
-        return currency.round(total - covered) > 0;
+        const total = this.pos_order_id.payment_ids
+            .filter(
+                (line) =>
+                    line.isVmsVoucher &&
+                    line.amount > 0 &&
+                    line.vms_tender?.holder_key === tender.holder_key
+            )
+            .reduce((sum, line) => sum + line.amount, 0);
+        return this.pos_order_id.currency.round(total - tender.otp.min_amount) >= 0;
     },
 
     get vmsOtpVerified() {
-        return this.isVmsVoucher && Boolean(this.vms_tender?.otp?.covered) && !this.vmsNeedsOtp;
+        return this.isVmsVoucher && Boolean(this.vms_tender?.otp?.verified);
     },
 });

@@ -16,7 +16,7 @@ patch(PaymentScreenPaymentLines.prototype, {
             line,
         });
         if (result?.verified) {
-            order.vmsApproveHolder(result.holder_key, result.covered);
+            order.vmsApproveLines(result.payment_uuids);
         }
     },
 });
