@@ -22,6 +22,8 @@ lint: venv
 bench: venv
 	@bash scripts/bench.sh $(BENCH)
 
+# Everything make run made: the cluster (also when it lives under /var/tmp,
+# linked from .data/pgdata), the filestore, logs and receipts.
 clean:
-	@.venv/bin/python scripts/pgcluster.py stop .data 2>/dev/null || true
+	@PY=.venv/bin/python; [ -x $$PY ] || PY=python3; $$PY scripts/pgcluster.py destroy .data
 	rm -rf .data

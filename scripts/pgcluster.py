@@ -9,6 +9,7 @@ the cluster runs as an unprivileged system user (``vmsdb``).
 
     python scripts/pgcluster.py start DIR   # prints the port
     python scripts/pgcluster.py stop DIR
+    python scripts/pgcluster.py destroy DIR   # stop and remove it all (make clean)
 """
 
 import argparse
@@ -93,11 +94,22 @@ def _data_dir(base, user):
         return os.path.realpath(link)
     if _reachable_by(user, os.path.abspath(base)):
         return link
-    digest = hashlib.sha256(os.path.abspath(base).encode()).hexdigest()[:12]
-    real = f"/var/tmp/vms-pgdata-{digest}"
+    real = _outside_dir(base)
+    if os.path.exists(real):
+        # Left behind when its .data/ was removed without it (an old `make
+        # clean`): its databases point to a filestore that is gone, so it is
+        # not reused.
+        _stop_dir(real, user)
+        shutil.rmtree(real, ignore_errors=True)
     os.makedirs(os.path.dirname(real), exist_ok=True)
     os.symlink(real, link)
     return real
+
+
+def _outside_dir(base):
+    """Where the cluster of ``base`` lives when the service user cannot reach it."""
+    digest = hashlib.sha256(os.path.abspath(base).encode()).hexdigest()[:12]
+    return f"/var/tmp/vms-pgdata-{digest}"
 
 
 def start(base):
@@ -175,9 +187,11 @@ def _wait_ready(port, timeout=30):
 
 
 def stop(base):
-    user = _service_user()
     link = os.path.join(os.path.abspath(base), "pgdata")
-    data = os.path.realpath(link)
+    _stop_dir(os.path.realpath(link), _service_user())
+
+
+def _stop_dir(data, user):
     if not os.path.exists(os.path.join(data, "PG_VERSION")):
         return
     cmd = [pg_bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"]
@@ -190,11 +204,17 @@ def stop(base):
 
 
 def destroy(base):
-    """Stop the cluster and remove its files (throwaway clusters)."""
-    stop(base)
+    """Stop the cluster and remove all its files: ``base`` and, when the
+    cluster lives outside it (under /var/tmp), that directory too, linked or
+    left behind. Used by the test layer and by `make clean`."""
+    user = _service_user()
     link = os.path.join(os.path.abspath(base), "pgdata")
-    real = os.path.realpath(link)
-    shutil.rmtree(real, ignore_errors=True)
+    outside = _outside_dir(base)
+    for data in {os.path.realpath(link), outside}:
+        _stop_dir(data, user)
+        # Only what this script made: never a directory the link was pointed at by hand.
+        if data == outside or data.startswith(os.path.abspath(base) + os.sep):
+            shutil.rmtree(data, ignore_errors=True)
     if os.path.islink(link):
         os.unlink(link)
     shutil.rmtree(base, ignore_errors=True)

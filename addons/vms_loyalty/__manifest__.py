@@ -20,6 +20,7 @@
         "views/vms_voucher_views.xml",
         "views/vms_voucher_transaction_views.xml",
         "views/vms_campaign_views.xml",
+        "views/vms_campaign_issue_views.xml",
         "views/vms_card_views.xml",
         "views/vms_voucher_template_views.xml",
         "views/vms_voucher_batch_views.xml",

@@ -45,3 +45,5 @@ from . import vms_redemption_points_express
 from . import vms_redemption_points
 from . import vms_card_points
 from . import res_partner
+from . import vms_redemption_refund
+from . import vms_campaign_issue

@@ -25,3 +25,4 @@ from . import test_points_concurrency
 from . import test_points_api
 from . import test_points_express
 from . import test_points_backoffice
+from . import test_campaign_issue
