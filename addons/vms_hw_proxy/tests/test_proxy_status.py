@@ -41,7 +41,10 @@ class TestProxyStatus(HttpCase):
             }
         )
         self.assertEqual(response.status_code, 200, response.text)
-        self.assertEqual(response.json(), {"ok": True, "tills": 1, "report_scans": False})
+        self.assertEqual(
+            response.json(),
+            {"ok": True, "tills": 1, "report_scans": False, "db": self.env.cr.dbname},
+        )
         self.config.invalidate_recordset()
         self.assertEqual(self.config.vms_proxy_status, "connected")
         self.assertEqual(self.config.vms_proxy_reported_by, "proxy")
