@@ -2,20 +2,21 @@
 
 A bus notification only names the job (``{"job_id": N, ...}``); the image is
 fetched with the proxy's secret from ``/vms_hw_proxy/job/payload``, so a job
-id alone prints nothing. Jobs are handled one after another by one thread.
-Once it has the image the proxy reports the job ``sent`` (off the way to the
-printer), then ``done`` or ``failed``. A job already printed (the journal) is
-reported done again without printing;
-a job already on its way to the printer is not queued twice.
+id alone prints nothing and Odoo's bus table never holds an image. That fetch
+is the only call to Odoo on the way to the printer: the job's ``sent``, then
+``done`` or ``failed``, go to the reporter, which sends them when Odoo has
+nothing else to do for this proxy (``reports``). Jobs are handled one after
+another by one thread. A job already printed (the journal) is reported done
+again without printing; a job already on its way to the printer is not
+queued twice.
 """
 
 import collections
 import logging
 import threading
-import urllib.error
 
 from ..receipt import ReceiptError, decode_image
-from .reports import OdooRefused
+from .client import OdooRefused
 
 _logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class JobRunner:
                 while not self._queue and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
-                    return
+                    break
                 job_id = self._queue.popleft()
                 self._in_flight.add(job_id)
             try:
@@ -72,6 +73,7 @@ class JobRunner:
             except Exception:  # one bad job must not end the thread
                 _logger.exception("print job %s failed", job_id)
                 self._finished(job_id, False, "the proxy failed on this job")
+        self.client.close()  # this thread's connection to Odoo
 
     def _handle(self, job_id):
         if job_id in self.journal:
@@ -83,6 +85,7 @@ class JobRunner:
         if printer is None:
             self._finished(job_id, False, "this proxy has no receipt printer")
             return
+        self.reporter.fetching()
         try:
             raw, _ = self.client.post("/vms_hw_proxy/job/payload", {"job_id": job_id}, raw=True)
         except OdooRefused as exc:
@@ -90,11 +93,13 @@ class JobRunner:
             _logger.info("print job %s not fetched: %s", job_id, exc)
             self._forget(job_id)
             return
-        except (urllib.error.URLError, OSError) as exc:
+        except OSError as exc:
             # Odoo is away: it sends the job again when the bus link is back.
             _logger.warning("print job %s not fetched: %s", job_id, exc)
             self._forget(job_id)
             return
+        finally:
+            self.reporter.fetched()
         self.reporter.job_result(job_id, "sent")
         try:
             image = decode_image(raw, printer.width)
