@@ -268,6 +268,7 @@ class ProxyApp:
                 "connections": self.bus.connections,
                 "jobs_printed": self.jobs.printed,
                 "jobs_failed": self.jobs.failed,
+                "job_phases": self.jobs.phase_times(),
             }
         if self.sim_printer:
             info["simulated_printer"] = self.sim_printer.url

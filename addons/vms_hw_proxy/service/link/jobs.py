@@ -14,6 +14,7 @@ queued twice.
 import collections
 import logging
 import threading
+import time
 
 from ..receipt import ReceiptError, decode_image
 from .client import OdooRefused
@@ -31,6 +32,9 @@ class JobRunner:
         self.printed = 0
         self.failed = 0
         self._in_flight = set()
+        self._notified_at = {}  # job id -> when the bus brought it
+        # (queued, fetch, print) seconds of the last jobs printed: GET / shows them.
+        self._phases = collections.deque(maxlen=100)
         self._queue = collections.deque()
         self._cond = threading.Condition()
         self._stopping = False
@@ -45,6 +49,7 @@ class JobRunner:
         with self._cond:
             if job_id in self._in_flight or job_id in self._queue:
                 return
+            self._notified_at[job_id] = time.monotonic()
             self._queue.append(job_id)
             self._cond.notify()
 
@@ -86,6 +91,7 @@ class JobRunner:
             self._finished(job_id, False, "this proxy has no receipt printer")
             return
         self.reporter.fetching()
+        fetch_started = time.monotonic()
         try:
             raw, _ = self.client.post("/vms_hw_proxy/job/payload", {"job_id": job_id}, raw=True)
         except OdooRefused as exc:
@@ -100,6 +106,7 @@ class JobRunner:
             return
         finally:
             self.reporter.fetched()
+        fetched = time.monotonic()
         self.reporter.job_result(job_id, "sent")
         try:
             image = decode_image(raw, printer.width)
@@ -108,6 +115,9 @@ class JobRunner:
             return
 
         def on_done(_job, ok, message):
+            if ok:
+                queued = fetch_started - self._notified_at.get(job_id, fetch_started)
+                self._phases.append((queued, fetched - fetch_started, time.monotonic() - fetched))
             self._finished(job_id, ok, message)
 
         accepted = printer.action(
@@ -130,3 +140,22 @@ class JobRunner:
     def _forget(self, job_id):
         with self._cond:
             self._in_flight.discard(job_id)
+            self._notified_at.pop(job_id, None)
+
+    def phase_times(self):
+        """p50 and p95 in ms over the last printed jobs of: waiting in the proxy after
+        the bus brought them (queued), fetching the image from Odoo (fetch), decoding
+        and printing up to the printer's confirmation (print). Empty before the
+        first job."""
+        phases = list(self._phases)
+        if not phases:
+            return {}
+        times = {}
+        for name, values in zip(
+            ("queued", "fetch", "print"), zip(*phases, strict=True), strict=True
+        ):
+            ordered = sorted(values)
+            for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+                index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+                times[f"{name}_{label}_ms"] = round(ordered[index] * 1000, 1)
+        return times
