@@ -250,16 +250,17 @@ class PosConfig(models.Model):
     def _vms_find_by_bus_secret(self, secret):
         """The tills whose proxy authenticates with ``secret`` (constant-time compare).
 
-        Every call of a proxy starts here, so it reads the two columns it needs
-        rather than the whole point of sale: the channel (a digest of the secret,
-        indexed) finds the candidates, the compare decides.
+        Every call of a proxy starts here, so it reads the columns it needs rather
+        than the whole point of sale: the channel (a digest of the secret, indexed)
+        finds the candidates among the active tills, the compare decides.
         """
         if not secret or not isinstance(secret, str) or len(secret) > 256:
             return self.browse()
-        self.flush_model(["vms_proxy_bus_channel", "vms_proxy_bus_secret"])
+        self.flush_model(["vms_proxy_bus_channel", "vms_proxy_bus_secret", "active"])
         self.env.cr.execute(
             SQL(
-                "SELECT id, vms_proxy_bus_secret FROM pos_config WHERE vms_proxy_bus_channel = %s",
+                "SELECT id, vms_proxy_bus_secret FROM pos_config"
+                " WHERE vms_proxy_bus_channel = %s AND active",
                 bus_channel(secret),
             )
         )
