@@ -69,6 +69,11 @@ def test_status_and_scans_are_reported_to_odoo(start_proxy, sim_printer, odoo, t
     assert body["printer_width"] == 512 and body["bus"] is False  # nothing listens on /websocket
     assert set(body["devices"]) >= {"printer", "scanner", "cashdrawer"}
     # Odoo answered report_scans: a scan goes to Odoo at once, and still to the till.
+    # (The request is recorded before its answer reaches the proxy: wait for that.)
+    deadline = time.monotonic() + 10
+    while not app.reporter.report_scans:
+        assert time.monotonic() < deadline, "the proxy never read Odoo's report_scans"
+        time.sleep(0.01)
     started = time.monotonic()
     status, _, _ = http("POST", f"{app.url}/vms/sim/scan?token=till-token", {"barcode": "SCAN-77"})
     assert status == 200
