@@ -13,8 +13,8 @@ printing on a simulated network printer run by this script. Then:
 2. the bus: the same 100 receipts printed from Odoo's code with
    ``pos.config._vms_hw_print_image``, each timed from the commit of that call
    to the arrival of its cut at the printer (bus notification, websocket,
-   image fetch, printing, DLE EOT confirmation). Goal: p95 within 2x the
-   till's p95.
+   image fetch, printing, DLE EOT confirmation), with the proxy's own median
+   per phase (queued, fetch, print). Goal: p95 within 2x the till's p95.
 
 Run: .venv/bin/python bench/bench_proxy.py   (make bench BENCH=proxy)
 The last line is machine-readable:
@@ -263,6 +263,7 @@ def run(site):
         print(f"printing {PRINTS} receipts from Odoo over the bus ...", flush=True)
         bus_latencies = bench_bus(site, config_id, receipts, printer, PRINTS + 1)
         bus_last = printer.receipts[-1]
+        phases = proxy_summary(base)["odoo"]["job_phases"]
 
         decoded = [
             [symbol.data.decode() for symbol in pyzbar.decode(image.convert("L"))]
@@ -288,6 +289,11 @@ def run(site):
           f"max {max(latencies):.1f} ms   (goal p95 < {GOAL_P95_MS} ms)")  # fmt: skip
     print(f"bus: commit -> cut     p50 {bus_p50:.1f} ms   p95 {bus_p95:.1f} ms   "
           f"max {max(bus_latencies):.1f} ms   (goal p95 <= {2 * p95:.1f} ms)")  # fmt: skip
+    print("  phases in the proxy  " + "   ".join(
+        f"{phase} p50 {phases[f'{phase}_p50_ms']:.1f} p95 {phases[f'{phase}_p95_ms']:.1f} ms"
+        for phase in ("queued", "fetch", "print")
+    ))  # fmt: skip
+    print("                       (the rest: Odoo's commit to the notification at the proxy)")
     print(f"service memory (RSS)   {rss:.1f} MB   (goal < {GOAL_RSS_MB} MB)")
     print(f"long-poll clients      {POLLERS}")
     print(f"scans sent/delivered   {len(traffic.sent)} / {delivered_once} exactly once, "

@@ -2,7 +2,7 @@
     "name": "VMS Hardware Proxy",
     "summary": "Drive receipt printers, cash drawers and scanners from the Odoo POS "
     "through the vms-hw-proxy service",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",

@@ -142,6 +142,13 @@ def test_a_voucher_printed_from_odoo_arrives_and_reads_back(site, printer, proxi
     assert printer.wait_for(2, timeout=10)
     assert printed_codes(printer) == ["VMS-BUS-PDF-0001", "VMS-BUS-SLIP-0002"]
     wait_until(lambda: job_state(site, job_id) == "done", message="the slip done in Odoo")
+    # Store IT sees where a job's time goes (GET /): the fetch from Odoo, the printing.
+    phases = proxy_summary(base)["odoo"]["job_phases"]
+    assert set(phases) == {
+        f"{p}_{q}_ms" for p in ("queued", "fetch", "print") for q in ("p50", "p95")
+    }
+    assert 0 < phases["fetch_p50_ms"] <= phases["fetch_p95_ms"] < 10_000
+    assert 0 < phases["print_p50_ms"] < 10_000
 
 
 def test_proxy_killed_and_restarted_while_a_job_waits_prints_it_once(

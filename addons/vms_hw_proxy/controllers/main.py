@@ -1,4 +1,3 @@
-import base64
 import json
 import math
 
@@ -8,6 +7,8 @@ from odoo.http import request
 SECRET_HEADER = "X-VMS-Proxy-Secret"
 MAX_BODY = 64 * 1024
 MAX_DEPTH = 8
+MAX_RESULTS = 100  # job results in one report
+JOB_STATES_REPORTED = ("sent", "done", "failed")
 PAYLOAD_MIMETYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
@@ -91,15 +92,34 @@ class VmsProxyController(http.Controller):
         return payload
 
     @staticmethod
-    def _job(configs, payload):
+    def _job_id(payload):
         job_id = payload.get("job_id")
         if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 < job_id < 2**31:
             raise ProxyRequestError(422, "invalid_job_id", "job_id must be a positive integer.")
+        return job_id
+
+    @classmethod
+    def _job(cls, configs, payload):
+        job_id = cls._job_id(payload)
         # sudo: the proxy is the public user; it sees only its own tills' jobs
         job = request.env["vms.hw.job"].sudo().browse(job_id).exists()
         if not job or job.config_id not in configs:
             raise ProxyRequestError(404, "unknown_job", "This proxy has no such job.")
         return job
+
+    @staticmethod
+    def _result(item):
+        """(job id, state, message) of one reported result, checked."""
+        if not isinstance(item, dict):
+            raise ProxyRequestError(422, "invalid_payload", "Each result must be an object.")
+        job_id = VmsProxyController._job_id(item)
+        state = item.get("state")
+        if state not in JOB_STATES_REPORTED:
+            raise ProxyRequestError(422, "invalid_state", "state must be sent, done or failed.")
+        message = item.get("message") or ""
+        if not isinstance(message, str):
+            raise ProxyRequestError(422, "invalid_payload", "message must be a string.")
+        return job_id, state, message[:500]
 
     # -- routes ----------------------------------------------------------------------
 
@@ -132,6 +152,9 @@ class VmsProxyController(http.Controller):
                     "ok": True,
                     "tills": len(configs),
                     "report_scans": any(configs.mapped("vms_proxy_report_scans")),
+                    # The proxy names it in X-Odoo-Database from then on: Odoo then
+                    # need not list its databases on every call to find this one.
+                    "db": request.db,
                 }
             )
 
@@ -164,22 +187,27 @@ class VmsProxyController(http.Controller):
     @http.route(
         "/vms_hw_proxy/job/payload",
         type="http",
-        auth="public",
+        auth="none",
         methods=["POST"],
         csrf=False,
         save_session=False,
         readonly=True,
     )
     def job_payload(self):
+        """The image of a job, on the way to the printer, kept lean: no user (the
+        secret is the credential, checked here), a read-only cursor, no session
+        saved, one query for the proxy's tills and one for the job and its image,
+        no ORM. The proxy says "sent" later, off that way."""
+
         def handle(configs, payload):
-            job = self._job(configs, payload)
-            if job._vms_is_expired():
+            found = request.env["vms.hw.job"]._vms_proxy_payload(configs, self._job_id(payload))
+            if found is None:
+                raise ProxyRequestError(404, "unknown_job", "This proxy has no such job.")
+            state, data = found
+            if state == "expired":
                 raise ProxyRequestError(410, "expired", "This job expired: do not print it.")
-            if job.state not in ("waiting", "sent"):
-                raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
-            # Read only, to keep the way to the printer short: the proxy says "sent"
-            # through /job/result once it has the image.
-            data = base64.b64decode(job.payload or b"")
+            if state not in ("waiting", "sent"):
+                raise ProxyRequestError(409, "finished", f"This job is {state} already.")
             mimetype = next(
                 (kind for magic, kind in PAYLOAD_MIMETYPES.items() if data.startswith(magic)),
                 "application/octet-stream",
@@ -200,19 +228,50 @@ class VmsProxyController(http.Controller):
         save_session=False,
     )
     def job_result(self):
+        """How jobs ended: ``{"job_id", "state", "message"}`` for one job, answered
+        ``{"ok", "state"}`` (or a 4xx), or ``{"results": [...]}`` for up to 100,
+        answered one entry per result, ``{"job_id", "ok", "state"}`` or ``{"job_id",
+        "ok": false, "error"}``: a batch is not refused for the one job that
+        finished meanwhile. A malformed batch is refused whole and changes nothing."""
+
         def handle(configs, payload):
-            job = self._job(configs, payload)
-            state = payload.get("state")
-            if state not in ("sent", "done", "failed"):
-                raise ProxyRequestError(422, "invalid_state", "state must be sent, done or failed.")
-            message = payload.get("message") or ""
-            if not isinstance(message, str):
-                raise ProxyRequestError(422, "invalid_payload", "message must be a string.")
-            if state == "sent":
-                job._vms_mark_sent()
+            if "results" not in payload:
+                job_id, state, message = self._result(payload)
+                job = self._apply_result(configs, job_id, state, message)
+                job.config_id._vms_notify_back_office("job")
                 return request.make_json_response({"ok": True, "state": job.state})
-            if not job._vms_mark_result(state == "done", message[:500]):
-                raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
-            return request.make_json_response({"ok": True, "state": job.state})
+            items = payload["results"]
+            if not isinstance(items, list) or not 0 < len(items) <= MAX_RESULTS:
+                raise ProxyRequestError(
+                    422, "invalid_payload", f"results must be a list of 1 to {MAX_RESULTS}."
+                )
+            results = [self._result(item) for item in items]
+            answers, touched = [], request.env["pos.config"]
+            for job_id, state, message in results:
+                try:
+                    # Refuses before writing anything: no savepoint needed.
+                    job = self._apply_result(configs, job_id, state, message)
+                except ProxyRequestError as error:
+                    answers.append(
+                        {
+                            "job_id": job_id,
+                            "ok": False,
+                            "error": {"code": error.code, "message": error.message},
+                        }
+                    )
+                    continue
+                touched |= job.config_id
+                answers.append({"job_id": job_id, "ok": True, "state": job.state})
+            touched._vms_notify_back_office("job")
+            return request.make_json_response({"ok": True, "results": answers})
 
         return self._serve(handle)
+
+    @staticmethod
+    def _apply_result(configs, job_id, state, message):
+        job = VmsProxyController._job(configs, {"job_id": job_id})
+        if state == "sent":
+            job._vms_mark_sent()
+        elif not job._vms_mark_result(state == "done", message):
+            raise ProxyRequestError(409, "finished", f"This job is {job.state} already.")
+        return job

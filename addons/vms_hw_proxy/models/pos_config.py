@@ -4,6 +4,7 @@ import secrets
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..tools.pdf_raster import RasterError, rasterise_pdf_page
 
@@ -247,12 +248,26 @@ class PosConfig(models.Model):
 
     @api.model
     def _vms_find_by_bus_secret(self, secret):
-        """The tills whose proxy authenticates with ``secret`` (constant-time compare)."""
+        """The tills whose proxy authenticates with ``secret`` (constant-time compare).
+
+        Every call of a proxy starts here, so it reads the columns it needs rather
+        than the whole point of sale: the channel (a digest of the secret, indexed)
+        finds the candidates among the active tills, the compare decides.
+        """
         if not secret or not isinstance(secret, str) or len(secret) > 256:
             return self.browse()
-        # sudo: the secret is the credential; the channel is its digest, so this finds
-        # the candidates by index and the compare below decides.
-        configs = self.sudo().search([("vms_proxy_bus_channel", "=", bus_channel(secret))])
-        return configs.filtered(
-            lambda c: hmac.compare_digest(c.vms_proxy_bus_secret.encode(), secret.encode())
+        self.flush_model(["vms_proxy_bus_channel", "vms_proxy_bus_secret", "active"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, vms_proxy_bus_secret FROM pos_config"
+                " WHERE vms_proxy_bus_channel = %s AND active",
+                bus_channel(secret),
+            )
         )
+        ids = [
+            config_id
+            for config_id, stored in self.env.cr.fetchall()
+            if stored and hmac.compare_digest(stored.encode(), secret.encode())
+        ]
+        # sudo: the proxy calls as the public user; the secret it proved is its credential
+        return self.sudo().browse(ids)

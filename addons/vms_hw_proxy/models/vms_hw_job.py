@@ -6,6 +6,7 @@ from PIL import Image, UnidentifiedImageError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 JOB_STATES = [
     ("waiting", "Waiting"),
@@ -147,34 +148,84 @@ class VmsHwJob(models.Model):
         )
         jobs._vms_offer()
 
-    # -- what the proxy reports ------------------------------------------------------
+    # -- what the proxy fetches and reports -------------------------------------------
+
+    @api.model
+    def _vms_proxy_payload(self, configs, job_id):
+        """The image of job ``job_id`` if it belongs to one of ``configs`` (the tills of
+        the proxy asking), for the way to the printer: one query and a file read, no
+        ORM (records and fields cost more than the query, on every job).
+
+        Returns None for a job that is not theirs, else ``(state, image bytes)``,
+        the state "expired" (and no bytes) once it may no longer be printed.
+        """
+        if not configs:
+            return None
+        self.flush_model(["config_id", "state", "expires_at"])
+        self.env["ir.attachment"].flush_model(
+            ["res_model", "res_field", "res_id", "store_fname", "db_datas"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT job.state, job.expires_at, attachment.store_fname, attachment.db_datas
+                  FROM vms_hw_job job
+             LEFT JOIN ir_attachment attachment
+                    ON attachment.res_model = 'vms.hw.job' AND attachment.res_field = 'payload'
+                   AND attachment.res_id = job.id
+                 WHERE job.id = %s AND job.config_id IN %s
+                """,
+                job_id,
+                tuple(configs.ids),
+            )
+        )
+        row = self.env.cr.fetchone()
+        if row is None:
+            return None
+        state, expires_at, store_fname, db_datas = row
+        if state == "expired" or (state in OPEN_STATES and expires_at <= fields.Datetime.now()):
+            return "expired", b""
+        if store_fname:
+            return state, self.env["ir.attachment"]._file_read(store_fname)
+        return state, bytes(db_datas or b"")
 
     def _vms_mark_sent(self):
         """The proxy has the image (it says so after fetching it)."""
         self.ensure_one()
         if self.state != "waiting":
-            return
+            return False
         self.write({"state": "sent", "sent_at": fields.Datetime.now()})
-        self.config_id._vms_notify_back_office("job")
+        return True
 
     def _vms_mark_result(self, ok, message=""):
         """The proxy's report. Done stands whatever came before (the paper is out);
-        failed only for a job not finished yet. True when the report was taken."""
+        failed only for a job not finished yet. True when the report was taken.
+
+        The caller tells the back office (``pos.config._vms_notify_back_office``),
+        once for all the results of one report."""
         self.ensure_one()
+        now = fields.Datetime.now()
         if ok:
             if self.state != "done":
-                self.write({"state": "done", "done_at": fields.Datetime.now(), "message": False})
+                # A proxy that printed at once reports done alone: it was sent too.
+                self.write(
+                    {
+                        "state": "done",
+                        "done_at": now,
+                        "sent_at": self.sent_at or now,
+                        "message": False,
+                    }
+                )
         elif self.state in OPEN_STATES:
             self.write(
                 {
                     "state": "failed",
-                    "done_at": fields.Datetime.now(),
+                    "done_at": now,
                     "message": message or _("The proxy could not print it."),
                 }
             )
         else:
             return self.state == "failed"
-        self.config_id._vms_notify_back_office("job")
         return True
 
     def _vms_is_expired(self):

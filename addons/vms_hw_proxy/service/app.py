@@ -18,9 +18,10 @@ from .drivers import ActionError
 from .drivers.cash_drawer import CashDrawerDriver
 from .interfaces import build_drivers
 from .link.bus import BusLink
+from .link.client import OdooClient
 from .link.jobs import JobRunner
 from .link.journal import JobJournal
-from .link.reports import OdooClient, Reporter
+from .link.reports import Reporter
 from .queues import ScanQueue
 from .receipt import render_cashbox
 from .server import ProxyHTTPServer
@@ -122,7 +123,7 @@ class ProxyApp:
 
     def _build_link(self):
         options = self.options
-        client = OdooClient(options.odoo_url, options.bus_secret)
+        client = OdooClient(options.odoo_url, options.bus_secret, db=options.odoo_db)
         self.reporter = Reporter(client, self.odoo_status, interval=options.status_interval)
         journal = JobJournal(options.state_dir or default_state_dir(), options.odoo_url)
         self.jobs = JobRunner(client, self.reporter, journal, lambda: self.default_printer)
@@ -267,6 +268,7 @@ class ProxyApp:
                 "connections": self.bus.connections,
                 "jobs_printed": self.jobs.printed,
                 "jobs_failed": self.jobs.failed,
+                "job_phases": self.jobs.phase_times(),
             }
         if self.sim_printer:
             info["simulated_printer"] = self.sim_printer.url

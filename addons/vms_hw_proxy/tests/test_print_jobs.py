@@ -108,6 +108,96 @@ class TestPrintJobs(HttpCase):
         job.invalidate_recordset()
         self.assertEqual(job.state, "done")
 
+    def _bus_notices(self):
+        self.env.cr.precommit.run()
+        return self.env["bus.bus"].sudo().search_count([("message", "like", "vms_hw_proxy/status")])
+
+    def test_results_of_several_jobs_in_one_report(self):
+        """The proxy's batched report: each result taken or refused on its own, one
+        notice to the back office; a malformed batch is refused whole."""
+        printed, failed, finished, foreign = (
+            self.config._vms_hw_print_image(qr_png(f"VMS-BATCH-{n}")) for n in range(4)
+        )
+        finished._vms_mark_result(True)
+        foreign.sudo().config_id = self.other
+        notices = self._bus_notices()
+        response = self._proxy(
+            "result",
+            {
+                "results": [
+                    {"job_id": printed.id, "state": "done"},
+                    {"job_id": failed.id, "state": "failed", "message": "paper out"},
+                    {"job_id": finished.id, "state": "failed", "message": "late"},
+                    {"job_id": foreign.id, "state": "done"},
+                ]
+            },
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        answers = response.json()["results"]
+        self.assertEqual(
+            [
+                (a["job_id"], a["ok"], a.get("state"), a.get("error", {}).get("code"))
+                for a in answers
+            ],
+            [
+                (printed.id, True, "done", None),
+                (failed.id, True, "failed", None),
+                (finished.id, False, None, "finished"),
+                (foreign.id, False, None, "unknown_job"),
+            ],
+        )
+        (printed | failed | finished | foreign).invalidate_recordset()
+        self.assertEqual(printed.state, "done")
+        # Reported done without a "sent" first (the proxy printed it at once): sent too.
+        self.assertTrue(printed.sent_at)
+        self.assertEqual(printed.sent_at, printed.done_at)
+        self.assertEqual((failed.state, failed.message), ("failed", "paper out"))
+        self.assertFalse(failed.sent_at)
+        self.assertEqual((finished.state, foreign.state), ("done", "waiting"))
+        self.assertEqual(self._bus_notices(), notices + 1)
+
+        # Malformed: refused whole, nothing changes.
+        waiting = self.config._vms_hw_print_image(qr_png("VMS-BATCH-WAIT"))
+        good = {"job_id": waiting.id, "state": "done"}
+        for body in (
+            {"results": []},
+            {"results": {"job_id": waiting.id}},
+            {"results": [good] * 101},
+            {"results": [good, {"job_id": waiting.id, "state": "printed"}]},
+            {"results": [good, {"job_id": "1", "state": "done"}]},
+            {"results": [good, "done"]},
+            {"results": [good, {"job_id": waiting.id, "state": "failed", "message": 7}]},
+        ):
+            with self.subTest(body=str(body)[:60]):
+                response = self._proxy("result", body)
+                self.assertEqual(response.status_code, 422, response.text)
+        waiting.invalidate_recordset()
+        self.assertEqual(waiting.state, "waiting")
+        # Another proxy's secret gets nothing done, in a batch either.
+        response = self._proxy("result", {"results": [good]}, secret="store-8-secret")
+        self.assertEqual(response.json()["results"][0]["error"]["code"], "unknown_job")
+        self.assertEqual(self._proxy("result", {"results": [good]}, "nope").status_code, 403)
+        waiting.invalidate_recordset()
+        self.assertEqual(waiting.state, "waiting")
+
+    def test_payload_of_a_job_stored_in_the_database(self):
+        """The lean fetch reads the image where ir.attachment keeps it: the filestore
+        by default, the database when ir_attachment.location says so."""
+        self.env["ir.config_parameter"].sudo().set_param("ir_attachment.location", "db")
+        job = self.config._vms_hw_print_image(qr_png("VMS-IN-DB"))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT store_fname, octet_length(db_datas) FROM ir_attachment"
+            " WHERE res_model = 'vms.hw.job' AND res_field = 'payload' AND res_id = %s",
+            (job.id,),
+        )
+        ((store_fname, stored_bytes),) = self.env.cr.fetchall()
+        self.assertFalse(store_fname)
+        self.assertGreater(stored_bytes, 100)
+        response = self._proxy("payload", {"job_id": job.id})
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(codes(response.content)[0], ["VMS-IN-DB"])
+
     def test_pdf_page_is_rasterised_at_the_printer_width(self):
         if not pdftoppm_available():
             self.skipTest("pdftoppm (poppler-utils) is not installed")

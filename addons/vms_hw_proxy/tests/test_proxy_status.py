@@ -41,7 +41,10 @@ class TestProxyStatus(HttpCase):
             }
         )
         self.assertEqual(response.status_code, 200, response.text)
-        self.assertEqual(response.json(), {"ok": True, "tills": 1, "report_scans": False})
+        self.assertEqual(
+            response.json(),
+            {"ok": True, "tills": 1, "report_scans": False, "db": self.env.cr.dbname},
+        )
         self.config.invalidate_recordset()
         self.assertEqual(self.config.vms_proxy_status, "connected")
         self.assertEqual(self.config.vms_proxy_reported_by, "proxy")
@@ -63,6 +66,14 @@ class TestProxyStatus(HttpCase):
         self.assertEqual(response.status_code, 403, response.text)
         self.config.invalidate_recordset()
         self.assertEqual(self.config.vms_proxy_status, "unknown")
+
+    def test_an_archived_tills_proxy_is_refused(self):
+        self.config.active = False
+        response = self._post({"devices": {"printer": {"status": "connected"}}})
+        self.assertEqual(response.status_code, 403, response.text)
+        self.config.active = True
+        response = self._post({"devices": {"printer": {"status": "connected"}}})
+        self.assertEqual(response.status_code, 200, response.text)
 
     def test_scans_are_kept_where_the_till_asks(self):
         response = self._post({"barcode": "4006381333931"}, route="/vms_hw_proxy/scan")

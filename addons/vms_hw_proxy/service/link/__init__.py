@@ -4,7 +4,8 @@
   kept up with reconnects and backoff; print jobs arrive there;
 - ``jobs``: fetches each job's image, prints it once, reports how it ended;
 - ``journal``: the ids of printed jobs, on disk;
-- ``reports``: status, scans and job results POSTed to Odoo.
+- ``reports``: status, scans and job results POSTed to Odoo;
+- ``client``: those HTTP calls, on kept-alive connections.
 """
 
 import hashlib
