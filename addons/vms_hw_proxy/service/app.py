@@ -132,11 +132,17 @@ class ProxyApp:
             options.bus_secret,
             self.jobs.notify,
             db=options.odoo_db,
-            on_change=self.reporter.status_changed,
+            on_change=self._bus_changed,
         )
         for driver in [*self.printers, *self.scanners]:
             driver.status_listeners.append(self.reporter.status_changed)
         self.scan_queue.listeners.append(self.reporter.scan)
+
+    def _bus_changed(self):
+        if self.bus.connected:
+            self.reporter.odoo_back()
+        else:
+            self.reporter.status_changed()
 
     def start(self):
         """Bind the HTTP port and start every driver; raises OSError if the port is taken."""

@@ -66,6 +66,7 @@ class Reporter:
         self._fetched_at = 0.0  # when the last image arrived
         self._last_job_activity = 0.0
         self._status_due = True
+        self._odoo_back = False  # the bus link reopened: Odoo answers again
         self._cond = threading.Condition()
         self._stopping = False
         self._thread = None
@@ -78,6 +79,14 @@ class Reporter:
 
     def status_changed(self, *_args):
         with self._cond:
+            self._status_due = True
+            self._cond.notify()
+
+    def odoo_back(self):
+        """Odoo answers again (the bus link reopened): retry now, not after the backoff
+        that grew while it was down, so a job printed meanwhile is reported at once."""
+        with self._cond:
+            self._odoo_back = True
             self._status_due = True
             self._cond.notify()
 
@@ -158,11 +167,14 @@ class Reporter:
         return [], left if wait is None else min(wait, left)
 
     def _next(self, last_status_time, backoff_until):
-        """What to send now: ("status", None) / ("message", item) / ("results", items),
-        or None once stopping."""
+        """What to send now: ("status", None) / ("message", item) / ("results", items) /
+        ("odoo_back", None) to drop the backoff, or None once stopping."""
         with self._cond:
             while not self._stopping:
                 now = time.monotonic()
+                if self._odoo_back:
+                    self._odoo_back = False
+                    return "odoo_back", None
                 if now >= backoff_until:
                     if self._status_due or now - last_status_time >= self.interval:
                         self._status_due = False
@@ -222,6 +234,9 @@ class Reporter:
                 self.client.close()  # this thread's connection to Odoo
                 return
             what, message = item
+            if what == "odoo_back":
+                backoff, backoff_until = 0.0, 0.0
+                continue
             try:
                 if what == "status":
                     answer = self.client.post("/vms_hw_proxy/status", self.status_payload())
