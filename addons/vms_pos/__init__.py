@@ -1,6 +1,7 @@
 from . import controllers
 from . import models
 from . import tools
+from . import wizards
 
 
 def _vms_pos_post_init(env):

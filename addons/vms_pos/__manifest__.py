@@ -6,14 +6,16 @@
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",
-    "depends": ["point_of_sale", "vms_loyalty"],
+    "depends": ["point_of_sale", "vms_loyalty", "vms_hw_proxy"],
     "data": [
         "security/vms_pos_security.xml",
+        "security/ir.model.access.csv",
         "data/barcode_rule_data.xml",
         "views/pos_payment_method_views.xml",
         "views/product_template_views.xml",
         "views/pos_order_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/vms_voucher_print_store_views.xml",
     ],
     "demo": [
         "demo/vms_pos_demo.xml",

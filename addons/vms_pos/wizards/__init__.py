@@ -1,0 +1,1 @@
+from . import vms_voucher_print_store
