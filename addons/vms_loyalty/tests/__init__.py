@@ -28,3 +28,4 @@ from . import test_points_backoffice
 from . import test_campaign_issue
 from . import test_panel
 from . import test_panel_tour
+from . import test_panel_screenshots

@@ -12,7 +12,11 @@ PANEL = "/odoo/action-vms_loyalty.action_vms_panel"
 
 @tagged("post_install", "-at_install")
 class TestPanelTour(PanelCase):
-    """The redemption panel in headless Chromium, as store users of two branches."""
+    """The redemption panel in headless Chromium on a phone-sized, touch
+    screen, as store users of two branches."""
+
+    browser_size = "390x844"
+    touch_enabled = True
 
     def test_partial_redemption_with_remarks_then_expired_and_mistyped(self):
         voucher = self.active_voucher(code=PARTIAL)

@@ -217,3 +217,64 @@ registry.category("web_tour.tours").add("vms_panel_other_branch", {
         },
     ],
 });
+
+// The screens the README shows (tests/test_panel_screenshots.py): each tour
+// ends on its screen.
+registry.category("web_tour.tours").add("vms_panel_shot_panel", {
+    steps: () => [
+        ...typeCode(NORTH_ONLY),
+        {
+            content: "The voucher is shown",
+            trigger: ".o_vms_panel_found .o_vms_panel_balance",
+        },
+        {
+            content: "Part of it",
+            trigger: ".o_vms_panel_found input[name='amount']",
+            run: "edit 20.00",
+        },
+        {
+            content: "Receipt remarks",
+            trigger: ".o_vms_panel_found input[name='remarks']",
+            run: "edit Receipt 1042, gift wrapping",
+        },
+        {
+            content: "Ready to confirm",
+            trigger: ".o_vms_panel_confirm:enabled",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("vms_panel_shot_success", {
+    steps: () => [
+        ...typeCode(PARTIAL),
+        {
+            content: "Part of it",
+            trigger: ".o_vms_panel_found input[name='amount']",
+            run: "edit 12.50",
+        },
+        {
+            content: "Receipt remarks",
+            trigger: ".o_vms_panel_found input[name='remarks']",
+            run: "edit Receipt 1043, service desk",
+        },
+        {
+            content: "Confirm",
+            trigger: ".o_vms_panel_confirm:enabled",
+            run: "click",
+        },
+        {
+            content: "The success screen with its records",
+            trigger: ".o_vms_panel_success .o_vms_panel_chronology td:contains(Using)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("vms_panel_shot_error", {
+    steps: () => [
+        ...typeCode(EXPIRED),
+        {
+            content: "The error screen",
+            trigger: ".o_vms_panel_error .o_vms_panel_error_voucher",
+        },
+    ],
+});
