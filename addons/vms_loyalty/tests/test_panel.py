@@ -1,7 +1,9 @@
 import io
+from datetime import timedelta
 
 from PIL import Image
 
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from .common_panel import PanelCase, qr_png
@@ -274,3 +276,48 @@ class TestPanel(PanelCase):
             self.assertFalse(answer["ok"], values)
         voucher.invalidate_recordset()
         self.assertEqual(voucher.balance, 50.0)
+
+    def test_points_and_a_reward_at_or_above_the_minimum_need_the_members_otp(self):
+        self.company.write({"vms_otp_mandatory": True, "vms_otp_min_amount": 2.0})
+        self.give(1000)
+        self.login(self.north)
+        values = self.redeem_values("points-otp", kind="points", card=self.card.number, amount="5")
+        asked = self.ok(self.panel("redeem", values=values))
+        self.assertEqual((asked["status"], asked["otp_for"]), ("otp_required", "hold"))
+        with self.mockSMSGateway():
+            sent = self.ok(self.panel("otp", values={"hold_id": asked["hold_id"]}))
+        values.update(confirm_key="confirm-points-otp-2", otp_id=sent["otp_id"])
+        done = self.ok(self.panel("redeem", values=dict(values, otp_code=self.sent_code())))
+        self.assertEqual((done["result"]["points"], done["result"]["points_available"]), (500, 500))
+        # A reward (300 points, worth 3.00) claimed and handed over at once,
+        # once the holder may be sent a new code.
+        with self.mock_datetime_and_now(fields.Datetime.now() + timedelta(minutes=2)):
+            reward = self.redeem_values(
+                "reward-otp", kind="reward", card=self.card.number, reward_id=self.mug.id
+            )
+            asked = self.ok(self.panel("redeem", values=reward))
+            self.assertEqual((asked["status"], asked["otp_for"]), ("otp_required", "reward"))
+            self.assertFalse(self.env["vms.reward.claim"].search([("reward_id", "=", self.mug.id)]))
+            with self.mockSMSGateway():
+                sent = self.ok(self.panel("otp", values=reward))
+            reward.update(confirm_key="confirm-reward-otp-2", otp_id=sent["otp_id"])
+            done = self.ok(self.panel("redeem", values=dict(reward, otp_code=self.sent_code())))
+            self.assertEqual((done["kind"], done["result"]["points_available"]), ("reward", 200))
+        self.assert_ledger()
+
+    def test_a_panel_hold_given_up_is_released(self):
+        self.company.write({"vms_otp_mandatory": True, "vms_otp_min_amount": 10.0})
+        voucher = self.active_voucher(partner_id=self.partner.id, card_id=self.card.id)
+        self.login(self.north)
+        values = self.redeem_values(
+            "release-1", kind="voucher", code=voucher.code, amount="30", card=self.card.number
+        )
+        asked = self.ok(self.panel("redeem", values=values))
+        found = self.ok(self.panel("lookup", text=voucher.code, card=self.card.number))
+        self.assertEqual(found["available"], 20.0)
+        self.assertEqual(
+            self.ok(self.panel("release", hold_id=asked["hold_id"])), {"status": "released"}
+        )
+        found = self.ok(self.panel("lookup", text=voucher.code, card=self.card.number))
+        self.assertEqual(found["available"], 50.0)
+        self.refusal(self.panel("release", hold_id="1"), "invalid_request")
