@@ -102,13 +102,21 @@ class VmsPanel(models.AbstractModel):
 
     @api.model
     def _vms_panel_find_card(self, number):
-        """The club card ``number`` of this retailer, or None."""
+        """The club card ``number`` of this retailer (any of its branches when
+        it runs a points programme, else of this store or its parents), or None."""
+        store = self._vms_panel_store()
         try:
-            return self.env["vms.points.account"]._vms_card_by_number(
-                number, self._vms_panel_store()
-            )
+            return self.env["vms.points.account"]._vms_card_by_number(number, store)
         except VmsError:
-            return None
+            pass
+        self.env["vms.card"].flush_model(["number", "company_id"])
+        self.env.cr.execute(
+            "SELECT id FROM vms_card WHERE number = %s AND company_id = ANY(%s)",
+            [number, list(store._vms_store().company_ids)],
+        )
+        row = self.env.cr.fetchone()
+        # sudo: a card of this store's retailer, found by the number shown.
+        return self.env["vms.card"].sudo().browse(row[0]) if row else None
 
     @api.model
     def _vms_panel_proof(self, card_number):
@@ -418,10 +426,7 @@ class VmsPanel(models.AbstractModel):
         """A reward claimed for the member's points and handed over at once."""
         Redemption = self.env["vms.redemption"]
         card = self._vms_panel_proof(values.get("card")).get("card")
-        reward_id = values.get("reward_id")
-        if not card or not isinstance(reward_id, int):
-            raise VmsInvalid("reward_required", _("Choose a reward for the member's card."))
-        reward = self._vms_panel_reward(reward_id)
+        reward = self._vms_panel_reward(card, values.get("reward_id"))
         try:
             with self.env.cr.savepoint():
                 hold = Redemption._vms_reward_claim(
@@ -443,8 +448,10 @@ class VmsPanel(models.AbstractModel):
         return self._vms_panel_done(hold, "reward", claim.code, remarks)
 
     @api.model
-    def _vms_panel_reward(self, reward_id):
-        """An active reward of this store's retailer, or not found."""
+    def _vms_panel_reward(self, card, reward_id):
+        """An active reward of this store's retailer for the member's card, or a refusal."""
+        if not card or not isinstance(reward_id, int) or isinstance(reward_id, bool):
+            raise VmsInvalid("reward_required", _("Choose a reward for the member's card."))
         program = self.env["vms.points.program"]._vms_for_company(self._vms_panel_store())
         # sudo: the catalogue of this retailer, as the till shows it.
         reward = self.env["vms.reward"].sudo().browse(reward_id).exists()
@@ -455,6 +462,8 @@ class VmsPanel(models.AbstractModel):
     @api.model
     def _vms_panel_own_hold(self, hold_id):
         """A panel hold of this store user (the engine checks the store)."""
+        if not isinstance(hold_id, int) or isinstance(hold_id, bool):
+            raise VmsInvalid("invalid_request", _("The request is malformed."))
         hold = self.env["vms.redemption"]._vms_get(hold_id)
         # sudo: owner fields read to decide; the engine checked the store.
         if hold.sudo().user_id != self.env.user or hold.sudo().channel != CHANNEL:
@@ -483,17 +492,11 @@ class VmsPanel(models.AbstractModel):
         if not isinstance(values, dict):
             raise VmsInvalid("invalid_request", _("The request is malformed."))
         if values.get("hold_id"):
-            hold_id = values["hold_id"]
-            if not isinstance(hold_id, int):
-                raise VmsInvalid("invalid_request", _("The request is malformed."))
-            otp = self._vms_panel_own_hold(hold_id)._vms_request_otp()
+            otp = self._vms_panel_own_hold(values["hold_id"])._vms_request_otp()
         else:
             hold_key, _confirm = self._vms_panel_keys(values)
             card = self._vms_panel_proof(values.get("card")).get("card")
-            reward_id = values.get("reward_id")
-            if not card or not isinstance(reward_id, int):
-                raise VmsInvalid("reward_required", _("Choose a reward for the member's card."))
-            reward = self._vms_panel_reward(reward_id)
+            reward = self._vms_panel_reward(card, values.get("reward_id"))
             account, card = self.env["vms.points.account"]._vms_account_for(
                 card, company=self._vms_panel_store(), spend=True
             )
@@ -516,8 +519,6 @@ class VmsPanel(models.AbstractModel):
     def _vms_panel_release(self, hold_id):
         """The store user gave up: the held amount is free again."""
         self._vms_panel_check_user()
-        if not isinstance(hold_id, int):
-            raise VmsInvalid("invalid_request", _("The request is malformed."))
         self._vms_panel_own_hold(hold_id)._vms_release()
         return {"status": "released"}
 

@@ -31,6 +31,9 @@ class TestPanel(PanelCase):
         # With the holder's club card shown, nothing is refused.
         found = self.ok(self.panel("lookup", text=voucher.code, card=self.card.number))
         self.assertIsNone(found["refusal"])
+        self.refusal(
+            self.panel("lookup", text=voucher.code, card="2900000000999"), "card_not_found"
+        )
 
     def test_partial_redemption_with_remarks_is_recorded_for_the_user_and_branch(self):
         voucher = self.active_voucher()
@@ -320,4 +323,6 @@ class TestPanel(PanelCase):
         )
         found = self.ok(self.panel("lookup", text=voucher.code, card=self.card.number))
         self.assertEqual(found["available"], 50.0)
-        self.refusal(self.panel("release", hold_id="1"), "invalid_request")
+        for hold_id in ("1", True, None, asked["hold_id"] + 10**6):
+            answer = self.panel("release", hold_id=hold_id)
+            self.assertIn(answer["error"]["code"], ("invalid_request", "redemption_not_found"))
