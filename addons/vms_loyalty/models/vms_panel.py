@@ -105,10 +105,11 @@ class VmsPanel(models.AbstractModel):
         """The club card ``number`` of this retailer (any of its branches when
         it runs a points programme, else of this store or its parents), or None."""
         store = self._vms_panel_store()
-        try:
-            return self.env["vms.points.account"]._vms_card_by_number(number, store)
-        except VmsError:
-            pass
+        if self.env["vms.points.program"]._vms_for_company(store, required=False):
+            try:
+                return self.env["vms.points.account"]._vms_card_by_number(number, store)
+            except VmsNotFound:
+                return None
         self.env["vms.card"].flush_model(["number", "company_id"])
         self.env.cr.execute(
             "SELECT id FROM vms_card WHERE number = %s AND company_id = ANY(%s)",
