@@ -7,7 +7,14 @@
     "license": "LGPL-3",
     "depends": ["product", "contacts", "mail", "sms"],
     "external_dependencies": {
-        "python": ["qrcode", "python-barcode", "reportlab", "phonenumbers", "python-stdnum"],
+        "python": [
+            "qrcode",
+            "python-barcode",
+            "reportlab",
+            "phonenumbers",
+            "python-stdnum",
+            "pyzbar",
+        ],
     },
     "data": [
         "security/vms_security.xml",
@@ -43,12 +50,18 @@
         "views/res_partner_views.xml",
         "wizards/vms_points_wizard_views.xml",
         "views/vms_points_menus.xml",
+        "security/vms_panel_security.xml",
+        "views/vms_panel_views.xml",
     ],
     "demo": [
         "demo/vms_demo.xml",
         "demo/vms_points_demo.xml",
+        "demo/vms_panel_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "vms_loyalty/static/src/panel/**/*",
+        ],
         "web.assets_tests": [
             "vms_loyalty/static/tests/tours/**/*",
         ],

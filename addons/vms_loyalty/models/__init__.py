@@ -47,3 +47,5 @@ from . import vms_card_points
 from . import res_partner
 from . import vms_redemption_refund
 from . import vms_campaign_issue
+from . import vms_panel_redemption
+from . import vms_panel
