@@ -390,3 +390,9 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         self.assertIn("Loyalty Points", names)
         method = config.payment_method_ids.filtered(lambda m: m.name == "Loyalty Points")
         self.assertEqual(method.use_payment_terminal, "vms_points")
+        # Ava Holder, the demo card's member, has points to try it with.
+        holder = self.env.ref("vms_pos.vms_pos_demo_holder")
+        account, _card = self.env["vms.points.account"]._vms_account_for(
+            holder, company=config.company_id
+        )
+        self.assertEqual(account.points_balance, 5000)
