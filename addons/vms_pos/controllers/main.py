@@ -24,6 +24,13 @@ ACTIONS = {
     "otp_request": "_vms_pos_otp_request",
     "otp_verify": "_vms_pos_otp_verify",
     "refund": "_vms_pos_refund",
+    # The Loyalty Points tender (models/pos_payment_method_points.py).
+    "points_info": "_vms_pos_points_info",
+    "points_hold": "_vms_pos_points_hold",
+    "points_refund": "_vms_pos_points_refund",
+    "points_convert_otp": "_vms_pos_points_convert_otp",
+    "points_convert_verify": "_vms_pos_points_convert_verify",
+    "points_convert": "_vms_pos_points_convert",
 }
 
 

@@ -6,7 +6,9 @@ from . import res_config_settings
 from . import vms_card
 from . import vms_redemption
 from . import vms_voucher
+from . import pos_payment_method_points
 from . import pos_payment_method
 from . import pos_payment
+from . import pos_order_points
 from . import pos_order
 from . import pos_session

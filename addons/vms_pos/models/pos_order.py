@@ -48,7 +48,8 @@ class PosOrder(models.Model):
     again: then the order is saved and the conflict reported.
     """
 
-    _inherit = "pos.order"
+    _name = "pos.order"
+    _inherit = ["pos.order", "vms.pos.order.points"]
 
     vms_card_id = fields.Many2one(
         "vms.card", string="Club Card", readonly=True, index="btree_not_null", copy=False
@@ -73,7 +74,7 @@ class PosOrder(models.Model):
     # The receipt
     # ------------------------------------------------------------------
 
-    @api.depends("vms_issued_voucher_ids", "payment_ids")
+    @api.depends("vms_issued_voucher_ids", "payment_ids", "vms_points_receipt")
     def _compute_vms_receipt(self):
         holds_by_order = defaultdict(lambda: self.env["vms.redemption"])
         uuids = [order.uuid for order in self if order.uuid and order.state != "draft"]
@@ -88,7 +89,12 @@ class PosOrder(models.Model):
                 order.vms_receipt = False
                 continue
             holds = holds_by_order[order.uuid]
-            vouchers = order.vms_issued_voucher_ids | holds.remainder_voucher_id
+            # Points turned into vouchers at the till are printed with the others.
+            vouchers = (
+                order.vms_issued_voucher_ids
+                | holds.remainder_voucher_id
+                | holds.sudo().points_voucher_id.with_env(self.env)
+            )
             order.vms_receipt = {
                 "vouchers": [order._vms_receipt_voucher(v) for v in vouchers.sorted("id")],
                 "payments": [
@@ -98,8 +104,9 @@ class PosOrder(models.Model):
                         "amount": hold.amount,
                         "balance": hold.voucher_id.balance,
                     }
-                    for hold in holds
+                    for hold in holds.filtered(lambda h: h.kind == "voucher")
                 ],
+                "points": order._vms_receipt_points(holds),
                 "note": order.vms_note or "",
             }
 
@@ -141,10 +148,21 @@ class PosOrder(models.Model):
         payments = self.payment_ids.filtered(lambda p: p._vms_is_voucher())
         spends = payments.filtered(lambda p: self.currency_id.compare_amounts(p.amount, 0) > 0)
         refunds = payments - spends
+        points = self.payment_ids.filtered(
+            lambda p: p._vms_is_points() and self.currency_id.compare_amounts(p.amount, 0) > 0
+        )
         if spends:
             notes += self._vms_confirm_spends(spends)
+        if points:
+            notes += self._vms_confirm_points(points)
         if refunds:
             notes += self._vms_refund_payments(refunds)
+        if self.lines.refunded_orderline_id or self.payment_ids.filtered(
+            lambda p: p._vms_is_points() and p.amount < 0
+        ):
+            notes += self._vms_refund_points()
+        else:
+            notes += self._vms_earn_points()
         if self.currency_id.compare_amounts(self.amount_total, 0) >= 0:
             notes += self._vms_issue_vouchers()
         if self.lines.refunded_orderline_id:
@@ -245,9 +263,12 @@ class PosOrder(models.Model):
         holders whose vouchers pay the OTP minimum or more on the order (see
         ``otp_scope``); a refusal when one is missing."""
         by_holder = defaultdict(lambda: self.env["vms.redemption"])
-        for hold in holds:
-            if hold.partner_id and hold.company_id.vms_otp_mandatory and hold.state != "confirmed":
+        # The holder's other loyalty tenders on the order count too (vouchers
+        # and points, confirmed earlier in this sync or not).
+        for hold in [*holds, *self._vms_other_loyalty_holds(holds)]:
+            if hold.partner_id and hold.company_id.vms_otp_mandatory:
                 by_holder[hold.partner_id] |= hold
+        wanted = {hold.id for hold in holds if hold.state != "confirmed"}
         approvals = {}
         for holder_holds in by_holder.values():
             company = holder_holds[0].company_id
@@ -255,7 +276,7 @@ class PosOrder(models.Model):
             total = sum(holder_holds.mapped("amount"))
             if currency.compare_amounts(total, company.vms_otp_min_amount) < 0:
                 continue
-            for hold in holder_holds:
+            for hold in holder_holds.filtered(lambda h: h.id in wanted):
                 scope = otp_scope(hold, holder_holds)
                 # sudo: the approval's terms are checked, the OTP itself stays hidden.
                 otp = hold.sudo().pos_otp_id
@@ -268,8 +289,9 @@ class PosOrder(models.Model):
                     raise VmsError(
                         "otp_required",
                         _(
-                            "%(amount)s paid by vouchers of one customer needs the code sent "
-                            "to the customer's mobile: use Generate OTP on the voucher payment.",
+                            "%(amount)s paid by vouchers or points of one customer needs the "
+                            "code sent to the customer's mobile: use Generate OTP on the "
+                            "payment line.",
                             amount=currency.format(total),
                         ),
                         http_status=403,

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
-from .pos_payment_method import TERMINAL
+from .pos_payment_method import TERMINAL, TERMINALS
+from .pos_payment_method_points import POINTS_TERMINAL
 
 
 class PosPayment(models.Model):
@@ -20,10 +21,17 @@ class PosPayment(models.Model):
     def _vms_is_voucher(self):
         return self.payment_method_id.use_payment_terminal == TERMINAL
 
+    def _vms_is_points(self):
+        return self.payment_method_id.use_payment_terminal == POINTS_TERMINAL
+
+    def _vms_is_loyalty(self):
+        """Paid by a voucher or with club points: a hold of the engine."""
+        return self.payment_method_id.use_payment_terminal in TERMINALS
+
     @api.ondelete(at_uninstall=False)
     def _vms_release_holds(self):
-        """A voucher line removed from a draft order frees what it held."""
-        uuids = [payment.uuid for payment in self if payment._vms_is_voucher()]
+        """A voucher or points line removed from a draft order frees what it held."""
+        uuids = [payment.uuid for payment in self if payment._vms_is_loyalty()]
         if not uuids:
             return
         # sudo: the payment line is being deleted by someone allowed to; its

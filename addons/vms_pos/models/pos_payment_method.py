@@ -23,7 +23,11 @@ from odoo.exceptions import AccessError
 
 from odoo.addons.vms_loyalty.exceptions import VmsError, VmsInvalid
 
+from .pos_payment_method_points import POINTS_TERMINAL
+
 TERMINAL = "vms_voucher"
+# The loyalty tenders: vouchers, and club points (pos_payment_method_points.py).
+TERMINALS = (TERMINAL, POINTS_TERMINAL)
 MAX_LINES = 500
 MAX_AMOUNT = 10**9
 PURPOSE = "voucher_redemption"
@@ -75,7 +79,11 @@ def otp_scope(hold, holds):
     currency = hold.currency_id
     if currency.compare_amounts(hold.amount, minimum) >= 0:
         return hold
-    return holds.filtered(lambda h: currency.compare_amounts(h.amount, minimum) < 0)
+    # A code is sent for vouchers or for points (its purpose): one approves
+    # the holder's smaller payments of the same kind.
+    return holds.filtered(
+        lambda h: h.kind == hold.kind and currency.compare_amounts(h.amount, minimum) < 0
+    )
 
 
 def fingerprint(lines, bill_amount, partner, card, currency):
@@ -89,19 +97,30 @@ def fingerprint(lines, bill_amount, partner, card, currency):
 
 
 class PosPaymentMethod(models.Model):
-    _inherit = "pos.payment.method"
+    _name = "pos.payment.method"
+    _inherit = ["pos.payment.method", "vms.pos.points.tender"]
 
     def _get_payment_terminal_selection(self):
-        return [*super()._get_payment_terminal_selection(), (TERMINAL, _("Vouchers (VMS)"))]
+        return [
+            *super()._get_payment_terminal_selection(),
+            (TERMINAL, _("Vouchers (VMS)")),
+            (POINTS_TERMINAL, _("Club Points (VMS)")),
+        ]
 
     # ------------------------------------------------------------------
     # What the till sends
     # ------------------------------------------------------------------
 
+    def _vms_pos_voucher_session(self, session_id):
+        session = self._vms_pos_session(session_id)
+        if self.use_payment_terminal != TERMINAL:
+            raise VmsError("not_a_voucher_tender", _("This payment method does not take vouchers."))
+        return session
+
     def _vms_pos_session(self, session_id):
         """The open session the request comes from, using this tender."""
         self.ensure_one()
-        if self.use_payment_terminal != TERMINAL:
+        if self.use_payment_terminal not in TERMINALS:
             raise VmsError("not_a_voucher_tender", _("This payment method does not take vouchers."))
         if not self.env.user.has_group("point_of_sale.group_pos_user"):
             raise AccessError(_("Only point of sale users take vouchers at the till."))
@@ -191,7 +210,7 @@ class PosPaymentMethod(models.Model):
         lines; any refusal comes in the engine's words. A retry of the same
         request (same payment attempt) returns the first hold.
         """
-        session = self._vms_pos_session(params.get("session_id"))
+        session = self._vms_pos_voucher_session(params.get("session_id"))
         order, payment, order_uuid, payment_uuid = self._vms_pos_keys(params)
         code = _text(params.get("code"), "code", 128)
         pin = _text(params.get("pin"), "pin", 12, required=False)
@@ -334,7 +353,7 @@ class PosPaymentMethod(models.Model):
             holder,
             total,
             hold.order_ref,
-            PURPOSE,
+            hold._vms_otp_purpose(),
             currency=hold.currency_id,
             company=hold.company_id,
         )
@@ -353,7 +372,12 @@ class PosPaymentMethod(models.Model):
         code = _text(params.get("otp_code"), "otp_code", 12)
         total = hold.currency_id.round(sum(holds.mapped("amount")))
         otp = self.env["vms.otp"]._vms_verify(
-            otp_id, code, partner=holder, amount=total, reference=hold.order_ref, purpose=PURPOSE
+            otp_id,
+            code,
+            partner=holder,
+            amount=total,
+            reference=hold.order_ref,
+            purpose=hold._vms_otp_purpose(),
         )
         # sudo: the approval is kept on the holds until the order's sync confirms them.
         holds.sudo().write({"pos_otp_id": otp.id})
@@ -375,7 +399,7 @@ class PosPaymentMethod(models.Model):
         at the till: the redemption belongs to the company, not to the cashier
         who took it. The reversal itself happens at the refund order's sync.
         """
-        session = self._vms_pos_session(params.get("session_id"))
+        session = self._vms_pos_voucher_session(params.get("session_id"))
         order, payment, _order_uuid, _payment_uuid = self._vms_pos_keys(params)
         currency = session.currency_id
         requested = currency.round(-_number(payment.get("amount"), "amount"))

@@ -3,3 +3,5 @@ from . import test_pos_tender
 from . import test_pos_sales
 from . import test_pos_otp
 from . import test_print_at_store
+from . import test_pos_points
+from . import test_pos_points_tours

@@ -9,7 +9,7 @@ patch(PosOrder.prototype, {
     /** Mark the voucher lines a verified OTP approves. */
     vmsApproveLines(paymentUuids) {
         for (const line of this.payment_ids) {
-            if (line.isVmsVoucher && paymentUuids.includes(line.uuid)) {
+            if (line.isVmsLoyalty && paymentUuids.includes(line.uuid)) {
                 line.vms_tender = {
                     ...line.vms_tender,
                     otp: { ...line.vms_tender.otp, verified: true },

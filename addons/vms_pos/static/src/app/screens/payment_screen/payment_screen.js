@@ -26,7 +26,7 @@ patch(PaymentScreen.prototype, {
      * customer's code is not validated automatically when it is paid.
      */
     async sendPaymentRequest(line) {
-        if (!line.isVmsVoucher) {
+        if (!line.isVmsLoyalty) {
             return await super.sendPaymentRequest(line);
         }
         this.pos.paymentTerminalInProgress = true;
@@ -57,7 +57,7 @@ patch(PaymentScreen.prototype, {
     deletePaymentLine(uuid) {
         const line = this.paymentLines.find((payment) => payment.uuid === uuid);
         if (
-            line?.isVmsVoucher &&
+            line?.isVmsLoyalty &&
             line.getPaymentStatus() === "done" &&
             line.transaction_id &&
             line.amount > 0
@@ -70,7 +70,7 @@ patch(PaymentScreen.prototype, {
                 });
             return;
         }
-        if (line?.isVmsVoucher && line.getPaymentStatus() === "done") {
+        if (line?.isVmsLoyalty && line.getPaymentStatus() === "done") {
             this.currentOrder.removePaymentline(line);
             this.numberBuffer.reset();
             return;

@@ -5,7 +5,7 @@ import { VmsOtpPopup } from "@vms_pos/app/components/popups/vms_otp_popup/vms_ot
 
 patch(PaymentScreenPaymentLines.prototype, {
     vmsRemovable(line) {
-        return line.isVmsVoucher && line.payment_status === "done";
+        return line.isVmsLoyalty && line.payment_status === "done";
     },
 
     async vmsGenerateOtp(line) {
