@@ -10,6 +10,14 @@ class VmsOfflineExposure(models.Model):
     _description = "Offline Voucher Exposure per Till Session"
     _auto = False
     _order = "session_id desc"
+    # What the view reads: the ORM flushes these before it is queried.
+    _depends = {
+        "pos.payment": ["amount", "session_id", "vms_tender", "vms_conflict"],
+        "vms.offline.conflict": ["session_id", "shortfall", "state", "kind"],
+        "pos.session": ["config_id"],
+        "pos.config": ["company_id"],
+        "res.company": ["vms_offline_max_amount", "vms_offline_session_max_amount"],
+    }
 
     session_id = fields.Many2one("pos.session", string="Till Session", readonly=True)
     config_id = fields.Many2one("pos.config", string="Till", readonly=True)

@@ -110,7 +110,7 @@ class TestPosOffline(VmsPosCase):
         self.assertIn(order_2.name, str(activity.note))
         # The exposure of each till session.
         exposure = self.env["vms.offline.exposure"].search(
-            [("session_id", "in", (self.till | other_till).ids)], order="session_id"
+            [("session_id", "in", (self.till | other_till).ids)], order="id"
         )
         self.assertRecordValues(
             exposure,
@@ -168,3 +168,10 @@ class TestPosOffline(VmsPosCase):
         self.assertEqual(order.state, "paid")
         self.assertEqual(self.conflicts(order).error_code, "payload_signature_invalid")
         self.assertEqual(voucher.spent_amount, 0.0, "a forged payload spends nothing")
+
+    def test_online_a_scanned_qr_holds_by_its_code(self):
+        voucher = self.new_voucher(30.0)
+        data = self.order_data(self.till, [(self.desk_pad, 1, 20.0)], [])
+        qr = self.env["vms.signing.key"]._vms_sign_voucher(voucher)
+        _payment_uuid, info = self.hold(self.till, data, qr, 20.0)
+        self.assertEqual((info["code"], info["amount"]), (voucher.code, 20.0))
