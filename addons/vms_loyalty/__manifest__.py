@@ -1,13 +1,14 @@
 {
     "name": "VMS Vouchers & Loyalty",
     "summary": "Campaigns, vouchers, club cards, points and OTP-safe redemption",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",
     "depends": ["product", "contacts", "mail", "sms"],
     "external_dependencies": {
         "python": [
+            "cryptography",
             "qrcode",
             "python-barcode",
             "reportlab",
@@ -36,6 +37,7 @@
         "wizards/vms_voucher_block_views.xml",
         "wizards/vms_voucher_validity_views.xml",
         "views/vms_menus.xml",
+        "views/vms_signing_key_views.xml",
         "views/vms_redemption_views.xml",
         "data/vms_redemption_cron.xml",
         "security/vms_points_security.xml",

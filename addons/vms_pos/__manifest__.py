@@ -2,7 +2,7 @@
     "name": "VMS Point of Sale",
     "summary": "Pay with vouchers at the till as a real tender, OTP at the tender, gift vouchers "
     "sold and printed on the receipt, club cards, refunds",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",
@@ -10,12 +10,15 @@
     "data": [
         "security/vms_pos_security.xml",
         "security/ir.model.access.csv",
+        "security/vms_offline_security.xml",
         "data/barcode_rule_data.xml",
         "views/pos_payment_method_views.xml",
         "views/product_template_views.xml",
         "views/pos_order_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/vms_voucher_print_store_views.xml",
+        "views/vms_offline_conflict_views.xml",
+        "views/vms_offline_exposure_views.xml",
     ],
     "demo": [
         "demo/vms_pos_demo.xml",

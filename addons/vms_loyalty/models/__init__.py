@@ -15,6 +15,7 @@ from . import vms_voucher_pin
 from . import vms_voucher_printing
 from . import vms_voucher_balance
 from . import vms_voucher
+from . import vms_signing_key
 from . import vms_voucher_transaction
 from . import vms_voucher_batch
 from . import vms_otp

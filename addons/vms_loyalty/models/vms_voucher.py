@@ -200,10 +200,14 @@ class VmsVoucher(models.Model):
         for voucher in self:
             voucher.barcode_payload = voucher.barcode or voucher.code
 
-    @api.depends("code")
+    @api.depends("code", "balance", "valid_from", "valid_to", "card_id", "state")
     def _compute_qr_payload(self):
+        # The QR carries a payload signed by the server (vms.signing.key), so
+        # that a till cut off from the server can still trust the voucher.
+        keys = self.env["vms.signing.key"]
         for voucher in self:
-            voucher.qr_payload = voucher.code
+            signed = keys._vms_sign_voucher(voucher) if voucher.code else None
+            voucher.qr_payload = signed or voucher.code
 
     @api.depends("company_id.parent_id")
     def _compute_kind(self):

@@ -29,3 +29,4 @@ from . import test_campaign_issue
 from . import test_panel
 from . import test_panel_tour
 from . import test_panel_screenshots
+from . import test_signing_key

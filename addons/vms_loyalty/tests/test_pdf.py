@@ -26,6 +26,17 @@ def page_images(page):
 
 
 def decoded(page):
+    """The symbols of a page; a QR code as the voucher code it carries (its
+    payload is signed, see vms.signing.key: the signature is checked in
+    test_the_qr_code_carries_the_signed_payload)."""
+    return {
+        (symbol.type, symbol.data.decode().split(".")[0])
+        for image in page_images(page)
+        for symbol in decode(image)
+    }
+
+
+def decoded_raw(page):
     return {
         (symbol.type, symbol.data.decode())
         for image in page_images(page)
@@ -83,6 +94,14 @@ class TestVoucherPdf(VmsCase):
         self.assertIn("DESIGNER BACKGROUND", text)
         self.assertIn(voucher.code, text)
         self.assertIn(("QRCODE", voucher.code), decoded(reader.pages[0]))
+
+    def test_the_qr_code_carries_the_signed_payload(self):
+        voucher = self.new_voucher(template_id=self.template.id, redeem_barcode=False)
+        page = PdfReader(io.BytesIO(voucher._vms_render_pdf())).pages[0]
+        [(kind, text)] = decoded_raw(page)
+        self.assertEqual(kind, "QRCODE")
+        claims = self.env["vms.signing.key"]._vms_verify(text)
+        self.assertEqual((claims["c"], claims["b"]), (voucher.code, voucher.balance))
 
     def test_ean13_vouchers_print_an_ean13(self):
         self.company.vms_barcode_format = "ean13"

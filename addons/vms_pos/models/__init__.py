@@ -7,8 +7,12 @@ from . import vms_card
 from . import vms_redemption
 from . import vms_voucher
 from . import pos_payment_method_points
+from . import vms_signing_key
+from . import vms_offline_conflict
+from . import vms_pos_offline
 from . import pos_payment_method
 from . import pos_payment
 from . import pos_order_points
 from . import pos_order
 from . import pos_session
+from . import vms_offline_exposure

@@ -107,13 +107,25 @@ class PosOrder(models.Model):
                     for hold in holds.filtered(lambda h: h.kind == "voucher")
                 ],
                 "points": order._vms_receipt_points(holds),
+                "offline": [
+                    {
+                        "payment_uuid": payment.uuid,
+                        "code": payment.vms_tender.get("code"),
+                        "state": payment.vms_tender.get("state") or "pending",
+                    }
+                    for payment in order.payment_ids
+                    if isinstance(payment.vms_tender, dict) and payment.vms_tender.get("offline")
+                ],
                 "note": order.vms_note or "",
             }
 
     def _vms_receipt_voucher(self, voucher):
         company = voucher.company_id
         symbology = company.vms_barcode_format or "code128"
-        payload = voucher.barcode_payload if symbology == "ean13" else voucher.code
+        # The QR carries the signed payload a till can check offline.
+        payload = {"ean13": voucher.barcode_payload, "qr": voucher.qr_payload}.get(
+            symbology, voucher.code
+        )
         return {
             "code": voucher.code,
             "symbology": symbology,
@@ -208,6 +220,10 @@ class PosOrder(models.Model):
                     total=self.currency_id.format(self.amount_total),
                 ),
             )
+        # Vouchers accepted while the till was offline have no hold: replayed below.
+        Offline = self.env["vms.pos.offline"]
+        offline = payments.filtered(Offline._vms_is_offline)
+        payments -= offline
         holds = {}
         for payment in payments:
             tid = payment.transaction_id or ""
@@ -256,6 +272,8 @@ class PosOrder(models.Model):
             _retaken, note = self._vms_retake(hold, sale, key, payment, otp)
             if note:
                 notes.append(note)
+        if offline:
+            notes += Offline._vms_replay(self, offline, sale)
         return notes
 
     def _vms_otp_approvals(self, holds):
@@ -365,7 +383,7 @@ class PosOrder(models.Model):
             self.env.invalidate_all()
             reason = error.args[0]
             payment.sudo().vms_conflict = True  # sudo: the sync flags its own payment line
-            hold.voucher_id._vms_pos_report_conflict(self, payment, reason)
+            hold.voucher_id._vms_pos_report_conflict(self, payment, reason, error.code)
             note = _(
                 "Voucher %(code)s: the hold of %(amount)s expired before the order was saved "
                 "and could not be taken again (%(reason)s). The order is saved with this "

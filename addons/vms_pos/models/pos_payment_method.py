@@ -212,7 +212,9 @@ class PosPaymentMethod(models.Model):
         """
         session = self._vms_pos_voucher_session(params.get("session_id"))
         order, payment, order_uuid, payment_uuid = self._vms_pos_keys(params)
-        code = _text(params.get("code"), "code", 128)
+        # A scanned QR carries the signed payload: online, its code is enough.
+        code = self.env["vms.signing.key"]._vms_code_of(params.get("code"))
+        code = _text(code, "code", 128)
         pin = _text(params.get("pin"), "pin", 12, required=False)
         attempt = int(_number(payment.get("attempt", 0), "attempt", 0, 1000))
         currency = session.currency_id

@@ -6,8 +6,9 @@ class PosSession(models.Model):
 
     @api.model
     def _load_pos_data_models(self, config):
-        # Club cards are a model of the till, loaded one by one when scanned.
-        return [*super()._load_pos_data_models(config), "vms.card"]
+        # Club cards are a model of the till, loaded one by one when scanned;
+        # the public signing keys let it trust signed vouchers offline.
+        return [*super()._load_pos_data_models(config), "vms.card", "vms.signing.key"]
 
     def _validate_session(self, *args, **kwargs):
         """Closing a session releases the holds its tills left open (an order

@@ -26,6 +26,32 @@ class ResCompany(models.Model):
         check_company=True,
         help="Journal of the Voucher tender of the points of sale.",
     )
+    vms_offline_session_max_amount = fields.Monetary(
+        string="Offline Redemption Limit per Till Session",
+        currency_field="currency_id",
+        help="What one till may accept in vouchers, in all, during one session while it "
+        "cannot reach the server (0: no offline vouchers).",
+    )
+    vms_offline_terms = fields.Json(
+        compute="_compute_vms_offline_terms",
+        help="What a till needs to accept signed vouchers while the server is unreachable.",
+    )
+
+    def _compute_vms_offline_terms(self):
+        for company in self:
+            store = company._vms_store()
+            company.vms_offline_terms = {
+                "enabled": bool(company.vms_offline_redemption),
+                "max_voucher": company.vms_offline_max_amount,
+                "max_session": company.vms_offline_session_max_amount,
+                "company_ids": sorted(store.company_ids),
+                "currency": store.money.name,
+                "tz": store.tz,
+                "prefix": store.code_prefix,
+                "length": store.code_length,
+                "otp_mandatory": store.otp_mandatory,
+                "otp_min_amount": store.otp_min_amount,
+            }
 
     # ------------------------------------------------------------------
     # The voucher tender
@@ -121,7 +147,11 @@ class ResCompany(models.Model):
 
     @api.model
     def _load_pos_data_fields(self, config):
-        return [*super()._load_pos_data_fields(config), "vms_max_vouchers_per_bill"]
+        return [
+            *super()._load_pos_data_fields(config),
+            "vms_max_vouchers_per_bill",
+            "vms_offline_terms",
+        ]
 
     def _get_sms_api_class(self):
         if os.environ.get(SMS_SIMULATOR_ENV):

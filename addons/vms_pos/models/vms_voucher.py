@@ -1,6 +1,4 @@
-from markupsafe import Markup
-
-from odoo import _, fields, models
+from odoo import api, fields, models
 
 
 class VmsVoucher(models.Model):
@@ -18,31 +16,34 @@ class VmsVoucher(models.Model):
         help="The gift voucher product line this voucher was sold with.",
     )
 
-    def _vms_pos_report_conflict(self, order, payment, reason):
-        """A voucher payment the sync could not confirm: an activity for a VMS
-        Manager to settle it (collect or write off)."""
+    pos_conflict_ids = fields.One2many(
+        "vms.offline.conflict", "voucher_id", string="Payment Conflicts", readonly=True
+    )
+    pos_conflict_open = fields.Boolean(
+        string="Conflict to Settle",
+        compute="_compute_pos_conflict_open",
+        store=True,
+        help="A till booked a payment with this voucher that the server could not confirm.",
+    )
+
+    @api.depends("pos_conflict_ids.state")
+    def _compute_pos_conflict_open(self):
+        for voucher in self:
+            voucher.pos_conflict_open = any(c.state == "open" for c in voucher.pos_conflict_ids)
+
+    def _vms_pos_report_conflict(self, order, payment, reason, error_code=None):
+        """A voucher payment held online that the sync could not confirm (the
+        hold expired, and the balance was spent meanwhile): the conflict goes
+        to the back-office queue, for a VMS Manager to settle (collect or
+        write off)."""
         self.ensure_one()
-        group = self.env.ref("vms_loyalty.group_vms_manager")
-        managers = group.sudo().all_user_ids.filtered(
-            lambda user: not user.share and self.company_id in user.company_ids
-        )
-        manager = managers.sorted("id")[:1] or self.env.ref("base.user_admin")
-        note = Markup("<p>%s</p><p>%s</p>") % (
-            _(
-                "POS order %(order)s (%(till)s, cashier %(cashier)s) was paid %(amount)s with "
-                "this voucher, but the payment could not be confirmed at the sync.",
-                order=order.name,
-                till=order.config_id.name,
-                cashier=order.user_id.name,
-                amount=order.currency_id.format(payment.amount),
-            ),
-            reason,
-        )
-        # sudo: the cashier's sync reports the conflict; activities on vouchers
-        # are otherwise for the back office only.
-        self.sudo().activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("Voucher payment to settle"),
-            note=note,
-            user_id=manager.id,
+        return self.env["vms.offline.conflict"]._vms_report(
+            order,
+            payment,
+            kind="late",
+            code=self.code,
+            voucher=self,
+            confirmed=0.0,
+            reason=reason,
+            error_code=error_code,
         )

@@ -5,3 +5,5 @@ from . import test_pos_otp
 from . import test_print_at_store
 from . import test_pos_points
 from . import test_pos_points_tours
+from . import test_pos_offline
+from . import test_pos_offline_tours

@@ -426,7 +426,10 @@ class TestPosTender(VmsPosCase):
         self.assertTrue(order.payment_ids.vms_conflict)
         self.assertIn("could not be taken again", order.vms_note)
         self.assertEqual(voucher.spent_amount, 30.0, "nothing above the nominal")
-        activity = voucher.activity_ids
+        conflict = self.env["vms.offline.conflict"].search([("order_id", "=", order.id)])
+        self.assertEqual((conflict.kind, conflict.shortfall), ("late", 10.0))
+        self.assertTrue(voucher.pos_conflict_open)
+        activity = conflict.activity_ids
         self.assertEqual(len(activity), 1)
         self.assertIn(order.name, str(activity.note))
         self.assertTrue(activity.user_id.has_group("vms_loyalty.group_vms_manager"))

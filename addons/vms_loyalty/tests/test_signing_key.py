@@ -1,0 +1,98 @@
+import base64
+import json
+
+from odoo.tests import tagged
+
+from odoo.addons.vms_loyalty.exceptions import VmsInvalid
+
+from .common import VmsCase
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@tagged("post_install", "-at_install")
+class TestSigningKey(VmsCase):
+    """Signed voucher payloads: what a till trusts without the server."""
+
+    def setUp(self):
+        super().setUp()
+        self.Keys = self.env["vms.signing.key"]
+        self.voucher = self.new_voucher(
+            nominal_amount=40.0,
+            card_id=self.card.id,
+            card_bound=True,
+            valid_from=self.today,
+            valid_to=self.days(30),
+        )
+
+    def refused_with(self, code, text):
+        with self.assertRaises(VmsInvalid) as caught:
+            self.Keys._vms_verify(text)
+        self.assertEqual(caught.exception.code, code)
+
+    def test_the_qr_carries_a_signed_payload_that_verifies(self):
+        text = self.voucher.qr_payload
+        code, payload, signature = text.split(".")
+        self.assertEqual(code, self.voucher.code)
+        self.assertEqual(len(unb64(signature)), 64, "IEEE P1363 r||s, as WebCrypto wants it")
+        claims = self.Keys._vms_verify(text)
+        self.assertEqual(claims["kid"], self.Keys._vms_current().kid)
+        self.assertEqual(
+            (claims["c"], claims["n"], claims["b"], claims["card"], claims["cb"], claims["co"]),
+            (self.voucher.code, 40.0, 40.0, self.card.number, True, self.company.id),
+        )
+        self.assertEqual(claims["t"], str(self.voucher.valid_to))
+        self.assertFalse(claims["pin"] or claims["h"])
+
+    def test_a_tampered_payload_is_refused(self):
+        code, payload, signature = self.voucher.qr_payload.split(".")
+        claims = json.loads(unb64(payload))
+        claims["b"] = 4000.0
+        forged = b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+        self.refused_with("payload_signature_invalid", f"{code}.{forged}.{signature}")
+        # Another voucher's code on this signature, a flipped signature byte.
+        other = self.new_voucher(nominal_amount=10.0)
+        self.refused_with("payload_signature_invalid", f"{other.code}.{payload}.{signature}")
+        raw = bytearray(unb64(signature))
+        raw[5] ^= 1
+        self.refused_with("payload_signature_invalid", f"{code}.{payload}.{b64(bytes(raw))}")
+        self.refused_with("payload_malformed", f"{code}.{payload}")
+        self.refused_with("payload_malformed", f"{code}.!!!.{signature}")
+
+    def test_a_wrong_key_id_is_refused(self):
+        claims = self.Keys._vms_voucher_claims(self.voucher)
+        text = self.Keys._vms_sign_claims(claims)
+        code, payload, signature = text.split(".")
+        claims = json.loads(unb64(payload))
+        claims["kid"] = "deadbeef"
+        forged = b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+        self.refused_with("payload_unknown_key", f"{code}.{forged}.{signature}")
+
+    def test_rotation_keeps_old_keys_verifying_until_retired(self):
+        old_key = self.Keys._vms_current()
+        printed = self.voucher.qr_payload
+        self.Keys.with_user(self.manager).action_rotate()
+        new_key = self.Keys._vms_current()
+        self.assertNotEqual(new_key, old_key)
+        self.assertEqual(old_key.state, "verify")
+        self.assertEqual(self.Keys._vms_verify(printed)["kid"], old_key.kid)
+        self.voucher.invalidate_recordset(["qr_payload"])
+        self.assertEqual(self.Keys._vms_verify(self.voucher.qr_payload)["kid"], new_key.kid)
+        old_key.with_user(self.manager).action_retire()
+        self.refused_with("payload_key_retired", printed)
+        # The private key stays on the server: not even a VMS Manager reads it.
+        self.assertNotIn("private_pem", new_key.with_user(self.manager).read()[0])
+
+    def test_an_expired_payload_is_refused(self):
+        self.voucher.sudo()._vms_change_validity(self.days(-20), self.days(-1))
+        self.voucher.invalidate_recordset(["qr_payload"])
+        self.refused_with("payload_expired", self.voucher.qr_payload)
+        # In date on the day it was accepted (a sync the next morning).
+        claims = self.Keys._vms_verify(self.voucher.qr_payload, today=self.days(-2))
+        self.assertEqual(claims["c"], self.voucher.code)
