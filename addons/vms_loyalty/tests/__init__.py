@@ -26,3 +26,4 @@ from . import test_points_api
 from . import test_points_express
 from . import test_points_backoffice
 from . import test_campaign_issue
+from . import test_report
