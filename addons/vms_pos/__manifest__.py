@@ -9,11 +9,16 @@
     "depends": ["point_of_sale", "vms_loyalty"],
     "data": [
         "security/vms_pos_security.xml",
+        "security/ir.model.access.csv",
+        "security/vms_report_security.xml",
         "data/barcode_rule_data.xml",
         "views/pos_payment_method_views.xml",
         "views/product_template_views.xml",
         "views/pos_order_views.xml",
         "views/res_config_settings_views.xml",
+        "views/report_vms_basket_views.xml",
+        "views/report_vms_liability_views.xml",
+        "views/report_vms_menus.xml",
     ],
     "demo": [
         "demo/vms_pos_demo.xml",
