@@ -73,4 +73,6 @@ class VmsReportRedemptionPrint(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
-        return self.env.ref("vms_loyalty.action_report_vms_redemption").report_action(self)
+        action = self.env.ref("vms_loyalty.action_report_vms_redemption").report_action(self)
+        # The wizard has done its job once the PDF is downloaded.
+        return {**action, "close_on_report_download": True}
