@@ -23,9 +23,10 @@ MSG
 
 # System packages the project needs: PostgreSQL server binaries for the
 # throwaway clusters, libpq headers to build psycopg2, zbar for pyzbar, poppler
-# (pdftoppm) to rasterise PDF pages for the store printers, and
+# (pdftoppm) to rasterise PDF pages for the store printers, wkhtmltopdf for
+# the QWeb PDF reports, and
 # Debian's Chromium for the tours. Installed when missing and we are root.
-DEBIAN_PACKAGES="postgresql libpq-dev libzbar0 chromium fonts-dejavu-core libmagic1 poppler-utils"
+DEBIAN_PACKAGES="postgresql libpq-dev libzbar0 chromium fonts-dejavu-core libmagic1 poppler-utils wkhtmltopdf"
 
 ensure_debian_packages() {
     local missing=()

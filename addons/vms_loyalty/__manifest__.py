@@ -54,6 +54,13 @@
         "views/vms_points_menus.xml",
         "security/vms_panel_security.xml",
         "views/vms_panel_views.xml",
+        "security/vms_report_security.xml",
+        "views/report_vms_redemption_views.xml",
+        "views/report_vms_campaign_views.xml",
+        "views/report_vms_operator_views.xml",
+        "report/vms_report_redemption_templates.xml",
+        "wizards/vms_report_redemption_print_views.xml",
+        "views/report_vms_menus.xml",
     ],
     "demo": [
         "demo/vms_demo.xml",

@@ -11,6 +11,7 @@
         "security/vms_pos_security.xml",
         "security/ir.model.access.csv",
         "security/vms_offline_security.xml",
+        "security/vms_report_security.xml",
         "data/barcode_rule_data.xml",
         "views/pos_payment_method_views.xml",
         "views/product_template_views.xml",
@@ -19,6 +20,9 @@
         "wizards/vms_voucher_print_store_views.xml",
         "views/vms_offline_conflict_views.xml",
         "views/vms_offline_exposure_views.xml",
+        "views/report_vms_basket_views.xml",
+        "views/report_vms_liability_views.xml",
+        "views/report_vms_menus.xml",
     ],
     "demo": [
         "demo/vms_pos_demo.xml",

@@ -28,6 +28,7 @@ from . import vms_redemption_api
 from . import vms_redemption_express
 from . import vms_redemption
 from . import vms_voucher_pin_failure
+from . import vms_refusal
 from . import vms_voucher_lookup_failure
 from . import vms_points_program
 from . import vms_points_rule

@@ -89,7 +89,19 @@ class VmsRedemptionVoucher(models.AbstractModel):
         against every rule, in their order; returns the :class:`Decision` or
         raises the refusal. ``lock`` takes the voucher's row for the rest of
         the transaction (hold and redeem; not validate, which may run on a
-        read-only replica)."""
+        read-only replica).
+
+        Every voucher request of the till, the panel, the API and its express
+        lane is decided here, so this is where a refusal is recorded for the
+        operator audit (``vms.refusal``), before it reaches the caller."""
+        try:
+            return self._vms_decide_now(code, amount, lock=lock, exclude=exclude, pin=pin, **sale)
+        except VmsError as error:
+            self.env["vms.refusal"]._vms_record(error.code)
+            raise
+
+    @api.model
+    def _vms_decide_now(self, code, amount, *, lock, exclude=None, pin=None, **sale):
         store, facts, method = self._vms_find_facts(code, pin=pin, lock=lock, exclude=exclude)
         campaign = self.env["vms.campaign"]._vms_campaign_terms(facts.campaign_id)
         now = store.local_now(fields.Datetime.now())

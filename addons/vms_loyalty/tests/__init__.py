@@ -30,3 +30,4 @@ from . import test_panel
 from . import test_panel_tour
 from . import test_panel_screenshots
 from . import test_signing_key
+from . import test_report

@@ -7,3 +7,4 @@ from . import vms_points_spend
 from . import vms_points_convert
 from . import vms_reward_claim_wizard
 from . import vms_points_adjust
+from . import vms_report_redemption_print

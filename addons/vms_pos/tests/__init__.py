@@ -7,3 +7,5 @@ from . import test_pos_points
 from . import test_pos_points_tours
 from . import test_pos_offline
 from . import test_pos_offline_tours
+from . import test_report
+from . import test_report_tour

@@ -1,0 +1,2 @@
+from . import vms_report_basket
+from . import vms_report_liability
