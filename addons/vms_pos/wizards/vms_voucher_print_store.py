@@ -1,11 +1,21 @@
+import io
+
+import qrcode
+from PIL import Image, ImageDraw
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
 
 
 class VmsVoucherPrintStore(models.TransientModel):
     """Print vouchers on the receipt printer of a store's till, through its
-    hardware proxy on Odoo's bus: one print job per voucher, first page of its
-    PDF (the voucher's own template)."""
+    hardware proxy on Odoo's bus: one print job per voucher, laid out for the
+    paper's width.
+
+    Not the voucher's A6 PDF page: shrunk to a receipt's 512 dots, the QR of
+    a signed voucher (a few hundred characters) no longer scans; here it takes
+    the whole width."""
 
     _name = "vms.voucher.print.store"
     _description = "Print Vouchers at a Store"
@@ -34,6 +44,33 @@ class VmsVoucherPrintStore(models.TransientModel):
             values["voucher_ids"] = [fields.Command.set(self.env.context.get("active_ids", []))]
         return values
 
+    def _vms_voucher_slip(self, voucher, width):
+        """The voucher as a black-and-white PNG ``width`` dots wide: its
+        campaign, nominal, code and validity, and its QR (signed payload)."""
+        qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+        qr.add_data(voucher.qr_payload or voucher.code)
+        qr.make(fit=True)
+        box = max(1, width // (qr.modules_count + 2 * qr.border))
+        qr.box_size = box
+        code_image = qr.make_image().convert("L")
+        lines = [
+            voucher.campaign_id.name or _("Voucher"),
+            formatLang(self.env, voucher.nominal_amount, currency_obj=voucher.currency_id),
+            voucher.code,
+        ]
+        if voucher.valid_to:
+            lines.append(_("Valid until %s", fields.Date.to_string(voucher.valid_to)))
+        line_height = 24
+        top = 16 + line_height * len(lines)
+        image = Image.new("L", (width, top + code_image.height + 16), 255)
+        draw = ImageDraw.Draw(image)
+        for index, text in enumerate(lines):
+            draw.text((16, 8 + index * line_height), text, fill=0)
+        image.paste(code_image, ((width - code_image.width) // 2, top))
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        return buffer.getvalue()
+
     def action_print(self):
         """One job per voucher; each is announced to the proxy on commit and
         followed on its state (waiting, sent, done, failed, expired)."""
@@ -42,9 +79,10 @@ class VmsVoucherPrintStore(models.TransientModel):
             raise UserError(_("Select the vouchers to print."))
         self.voucher_ids.check_access("read")
         jobs = self.env["vms.hw.job"]
+        width = self.config_id.vms_proxy_printer_width or 512
         for voucher in self.voucher_ids:
-            pdf = voucher._vms_render_pdf()
-            jobs |= self.config_id._vms_hw_print_pdf(pdf, name=voucher.code)
+            slip = self._vms_voucher_slip(voucher, width)
+            jobs |= self.config_id._vms_hw_print_image(slip, name=voucher.code)
         self.job_ids = jobs
         return {
             "type": "ir.actions.client",
