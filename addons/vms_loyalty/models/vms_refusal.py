@@ -16,6 +16,12 @@ class VmsRefusal(models.Model):
     (``voucher_blocked``, ``voucher_not_found`` ...), the operator and the
     store. Ids, not Many2one: that connection must never wait for a lock the
     request holds, as a foreign key check would.
+
+    A request Odoo serves read-only (the API's validate and lookup by a
+    voucher's own code, which may run on a replica) records nothing: it is a
+    preview that spends nothing, and writing from it would put the primary
+    back in the path the replica takes off it. Holds, redemptions, the till's
+    and the panel's requests are all recorded.
     """
 
     _name = "vms.refusal"
@@ -32,6 +38,8 @@ class VmsRefusal(models.Model):
     def _vms_record(self, code):
         """Remember a refusal of the current request (never raises: the
         refusal itself is what the caller gets)."""
+        if self.env.cr.readonly:
+            return
         try:
             store_id = self.env["res.company"]._vms_current().id
             with counting_cursor(self.env) as counter:
