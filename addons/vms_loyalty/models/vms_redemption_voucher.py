@@ -92,12 +92,14 @@ class VmsRedemptionVoucher(models.AbstractModel):
         read-only replica).
 
         Every voucher request of the till, the panel, the API and its express
-        lane is decided here, so this is where a refusal is recorded for the
-        operator audit (``vms.refusal``), before it reaches the caller."""
+        lane is decided here, so this is where a refused spend (``lock``) is
+        recorded for the operator audit (``vms.refusal``), before it reaches
+        the caller."""
         try:
             return self._vms_decide_now(code, amount, lock=lock, exclude=exclude, pin=pin, **sale)
         except VmsError as error:
-            self.env["vms.refusal"]._vms_record(error.code)
+            if lock:
+                self.env["vms.refusal"]._vms_record(error.code)
             raise
 
     @api.model

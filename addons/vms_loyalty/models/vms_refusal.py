@@ -17,11 +17,11 @@ class VmsRefusal(models.Model):
     store. Ids, not Many2one: that connection must never wait for a lock the
     request holds, as a foreign key check would.
 
-    A request Odoo serves read-only (the API's validate and lookup by a
-    voucher's own code, which may run on a replica) records nothing: it is a
-    preview that spends nothing, and writing from it would put the primary
-    back in the path the replica takes off it. Holds, redemptions, the till's
-    and the panel's requests are all recorded.
+    Only refused spends are recorded (holds, redemptions, the express lane,
+    from the till, the panel or the API), not refused previews (validate):
+    a preview spends nothing, the same code is often checked again before
+    it is spent, and the API serves previews read-only, possibly from a
+    replica, which an audit write would tie back to the primary.
     """
 
     _name = "vms.refusal"
@@ -38,8 +38,6 @@ class VmsRefusal(models.Model):
     def _vms_record(self, code):
         """Remember a refusal of the current request (never raises: the
         refusal itself is what the caller gets)."""
-        if self.env.cr.readonly:
-            return
         try:
             store_id = self.env["res.company"]._vms_current().id
             with counting_cursor(self.env) as counter:

@@ -364,6 +364,19 @@ class TestReportOperator(ReportCase):
             self.assertEqual(cr.fetchall(), [(caught.exception.code, self.company.id)])
         self.assertNotIn(self.voucher_c.code, caught.exception.code)
 
+    def test_a_refused_preview_is_not_recorded(self):
+        """Validate spends nothing and may run on a replica: its refusal is
+        answered, not audited."""
+        self.addCleanup(self._forget_refusals, self.store_user.id)
+        self.voucher_c.with_user(self.manager).action_block(reason="stolen")
+        with self.assertRaises(VmsError):
+            self.env["vms.redemption"].with_user(self.store_user)._vms_validate(
+                self.voucher_c.code, 5.0, partner=self.partner_2
+            )
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM vms_refusal WHERE user_id = %s", [self.store_user.id])
+            self.assertEqual(cr.fetchone(), (0,))
+
     def _forget_refusals(self, user_id):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM vms_refusal WHERE user_id = %s", [user_id])
