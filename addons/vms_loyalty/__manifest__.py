@@ -1,7 +1,7 @@
 {
     "name": "VMS Vouchers & Loyalty",
     "summary": "Campaigns, vouchers, club cards, points and OTP-safe redemption",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",
@@ -60,6 +60,7 @@
         "views/report_vms_operator_views.xml",
         "report/vms_report_redemption_templates.xml",
         "wizards/vms_report_redemption_print_views.xml",
+        "views/vms_dashboard_views.xml",
         "views/report_vms_menus.xml",
     ],
     "demo": [
@@ -70,6 +71,7 @@
     "assets": {
         "web.assets_backend": [
             "vms_loyalty/static/src/panel/**/*",
+            "vms_loyalty/static/src/dashboard/**/*",
         ],
         "web.assets_tests": [
             "vms_loyalty/static/tests/tours/**/*",

@@ -51,3 +51,4 @@ from . import vms_redemption_refund
 from . import vms_campaign_issue
 from . import vms_panel_redemption
 from . import vms_panel
+from . import vms_dashboard

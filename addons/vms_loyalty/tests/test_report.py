@@ -3,6 +3,7 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
 from ..exceptions import VmsError
@@ -111,6 +112,13 @@ class ReportCase(PointsCase):
                 channel="pos",
                 bill_amount=9.0,
             )._vms_confirm("report-conf-o", bill_amount=9.0)
+
+    def refusals(self, user, count, when="2026-05-10 10:00:00", store=None):
+        self.env.cr.execute(
+            "INSERT INTO vms_refusal (date, code, user_id, store_id) "
+            "SELECT %s, 'voucher_blocked', %s, %s FROM generate_series(1, %s)",
+            [when, user.id, (store or self.company).id, count],
+        )
 
     def grouped(self, model, groupby, aggregates, user=None, domain=None):
         """``{group key: (aggregates...)}``, the key a value or a tuple of them."""
@@ -270,13 +278,6 @@ class TestReportOperator(ReportCase):
         "reversal_count:sum",
     ]
 
-    def refusals(self, user, count, when="2026-05-10 10:00:00", store=None):
-        self.env.cr.execute(
-            "INSERT INTO vms_refusal (date, code, user_id, store_id) "
-            "SELECT %s, 'voucher_blocked', %s, %s FROM generate_series(1, %s)",
-            [when, user.id, (store or self.company).id, count],
-        )
-
     def otp(self, user, state, when):
         with freeze_time(when):
             return (
@@ -420,3 +421,60 @@ class TestReportRedemptionPdf(ReportCase):
         self.assertIn(f"{self.partner.name} 1 2 $ -4.60 540.000", text)
         self.assertIn("Points POS/P $ 40.00 $ 6.00 600.000", text)
         self.assertNotIn("POS/B", text)  # March: outside the period
+
+
+@tagged("post_install", "-at_install")
+class TestDashboard(ReportCase):
+    """The manager's key figures per store, from the reports, for this month."""
+
+    def dashboard(self, user, companies):
+        Dashboard = (
+            self.env["vms.dashboard"]
+            .with_user(user)
+            .with_context(tz="UTC", allowed_company_ids=companies.ids)
+        )
+        data = Dashboard.get_dashboard_data()
+        figures = {store["name"]: store["values"] for store in data["stores"]}
+        return Dashboard, [m["key"] for m in data["measures"]], figures
+
+    def test_figures_of_this_month_per_store(self):
+        self.refusals(self.store_user, 7, when="2026-03-05 10:00:00")
+        self.refusals(self.vms_user, 1, when="2026-03-05 10:00:00")
+        self.refusals(self.manager, 2, when="2026-03-06 10:00:00")
+        self.refusals(self.manager, 4, when="2026-02-27 10:00:00")  # last month
+        with freeze_time("2026-03-20 12:00:00"):
+            _dashboard, _keys, figures = self.dashboard(self.manager, self.company)
+        march = figures[self.company.name]
+        self.assertEqual(
+            {key: march[key] for key in ("redeemed_amount", "redemption_count", "issued_count")},
+            {"redeemed_amount": 50.0, "redemption_count": 2, "issued_count": 3},
+        )
+        self.assertEqual((march["refusal_count"], march["flagged_operators"]), (10, 1))
+
+    def test_a_store_sees_its_own_stores_and_only_what_it_may_read(self):
+        self.manager.company_ids |= self.other_company
+        both = self.company | self.other_company
+        with freeze_time("2026-04-20 12:00:00"):
+            _dashboard, _keys, figures = self.dashboard(self.manager, both)
+            _dashboard, store_keys, own = self.dashboard(self.store_user, self.company)
+        self.assertAlmostEqual(figures[self.company.name]["redeemed_amount"], -4.6)
+        self.assertEqual(figures[self.other_company.name]["redeemed_amount"], 7.0)
+        self.assertEqual(list(own), [self.company.name])
+        self.assertAlmostEqual(own[self.company.name]["redeemed_amount"], -4.6)
+        # The operator audit is the managers': not on a store user's dashboard.
+        self.assertNotIn("refusal_count", store_keys)
+        self.assertNotIn("flagged_operators", store_keys)
+
+    def test_a_figure_opens_its_report_filtered_as_the_figure(self):
+        with freeze_time("2026-03-20 12:00:00"):
+            Dashboard, _keys, _figures = self.dashboard(self.manager, self.company)
+            action = Dashboard.action_open_measure("redeemed_amount", self.company.id)
+            rows = self.env[action["res_model"]].with_user(self.manager).search(action["domain"])
+            self.assertEqual(sum(rows.mapped("amount")), 50.0)
+            self.assertEqual(action["res_model"], "vms.report.redemption")
+            with self.assertRaises(UserError):
+                Dashboard.action_open_measure("redeemed_amount", self.other_company.id)
+            with self.assertRaises(UserError):
+                Dashboard.with_user(self.store_user).action_open_measure(
+                    "refusal_count", self.company.id
+                )

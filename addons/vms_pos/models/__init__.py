@@ -16,3 +16,4 @@ from . import pos_order_points
 from . import pos_order
 from . import pos_session
 from . import vms_offline_exposure
+from . import vms_dashboard

@@ -115,3 +115,19 @@ class TestPosReports(VmsPosCase):
         # By company (the retailer) and store.
         by_company = Liability._read_group(domain, ["company_id", "store_id"], ["amount:sum"])
         self.assertEqual([tuple(r) for r in by_company], [(self.company, self.company, 70.0)])
+        # The dashboard shows the same, and what expires within 30 days: the
+        # promotional voucher (its last day is in 30 days), not the points (60).
+        data = self.env["vms.dashboard"].with_company(self.company).get_dashboard_data()
+        figures = next(s["values"] for s in data["stores"] if s["id"] == self.company.id)
+        self.assertEqual(
+            [
+                figures[key]
+                for key in (
+                    "gift_liability",
+                    "promotional_outstanding",
+                    "points_value",
+                    "expiring_soon",
+                )
+            ],
+            [40.0, 20.0, 10.0, 20.0],
+        )

@@ -26,6 +26,10 @@ class TestReportsTour(VmsPosCase):
             )
         )
         self.env.user.company_ids |= self.company
+        # The dashboard shows the companies selected in the switcher: the
+        # manager works in the store of the till.
+        admin = self.env.ref("base.user_admin")
+        admin.write({"company_ids": [(4, self.company.id)], "company_id": self.company.id})
         # Companies that chose their document layout print at once.
         self.env["res.company"].search([]).external_report_layout_id = self.env.ref(
             "web.external_layout_standard"

@@ -42,7 +42,8 @@ function openReport(name) {
 }
 
 // A VMS Manager opens every report, switches each between pivot and graph,
-// and prints the redemptions of a period as a PDF.
+// prints the redemptions of a period as a PDF, and opens a report from the
+// dashboard's figure.
 registry.category("web_tour.tours").add("vms_reports", {
     steps: () => [
         ...openReport("Loyalty - Date/Customer Wise Summary"),
@@ -83,6 +84,38 @@ registry.category("web_tour.tours").add("vms_reports", {
             content: "The report is made and the wizard closes",
             trigger: "body:not(:has(.modal))",
             timeout: 40000,
+        },
+        {
+            content: "Open the dashboard",
+            trigger: ".o_menu_sections button:contains(Reporting)",
+            run: "click",
+        },
+        {
+            content: "Dashboard",
+            trigger: ".dropdown-item:contains(Dashboard)",
+            run: "click",
+        },
+        {
+            content: "Today's voucher payment is in this month's figure",
+            trigger:
+                ".o_vms_dashboard_figure[data-measure=redeemed_amount] .o_vms_dashboard_value:contains(30.00)",
+        },
+        {
+            content: "What the retailer owes is on it too",
+            trigger: ".o_vms_dashboard_figure[data-measure=promotional_outstanding]",
+        },
+        {
+            content: "The figure opens its report",
+            trigger: ".o_vms_dashboard_figure[data-measure=redeemed_amount]",
+            run: "click",
+        },
+        {
+            content: "The report of the figure opens",
+            trigger: ".o_breadcrumb:contains(Redeemed this month)",
+        },
+        {
+            content: "filtered as the figure, on real figures",
+            trigger: ".o_pivot_view:not(.o_view_sample_data) .o_pivot_cell_value:contains(30.00)",
         },
     ],
 });
