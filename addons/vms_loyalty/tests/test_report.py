@@ -321,6 +321,31 @@ class TestReportOperator(ReportCase):
             },
         )
 
+    def test_a_manager_audits_the_operators_of_its_own_stores(self):
+        self.refusals(self.store_user, 2, when="2026-03-05 10:00:00")
+        self.refusals(self.other_store_user, 5, when="2026-03-05 10:00:00", store=self.other_company)
+        other_manager = new_test_user(
+            self.env,
+            login="vms_other_manager",
+            groups="base.group_user,vms_loyalty.group_vms_manager",
+            company_id=self.other_company.id,
+            company_ids=[self.other_company.id],
+        )
+        for model in ("vms.report.operator", "vms.report.operator.flag"):
+            with self.subTest(model=model):
+                mine = self.grouped(model, ["store_id"], ["refusal_count:sum"])
+                self.assertEqual(mine, {self.company: (2,)})
+                theirs = (
+                    self.env[model]
+                    .with_user(other_manager)
+                    .with_context(allowed_company_ids=[self.other_company.id])
+                    ._read_group([], ["store_id", "user_id"], ["refusal_count:sum"])
+                )
+                self.assertEqual(
+                    [tuple(row) for row in theirs],
+                    [(self.other_company, self.other_store_user, 5)],
+                )
+
     def test_operator_above_three_times_the_median_is_flagged(self):
         self.refusals(self.store_user, 7)
         self.refusals(self.vms_user, 1)

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import date_utils
 
 from .common import VmsPosCase
@@ -131,3 +131,30 @@ class TestPosReports(VmsPosCase):
             ],
             [40.0, 20.0, 10.0, 20.0],
         )
+
+    def test_a_store_sees_the_liability_of_its_own_stores(self):
+        other = self.env["res.company"].create({"name": "Other Retailer", "vms_code_prefix": "ORT"})
+        campaign = self.env["vms.campaign"].create(
+            {"name": "Elsewhere", "code": "ELSW", "company_id": other.id, "state": "running"}
+        )
+        self.env["vms.voucher"].create(
+            {
+                "campaign_id": campaign.id,
+                "company_id": other.id,
+                "nominal_amount": 33.0,
+                "state": "active",
+                "valid_to": self.today + timedelta(days=10),
+            }
+        )
+        self.new_voucher(50.0)
+        store_user = new_test_user(
+            self.env,
+            login="liability_store",
+            groups="base.group_user,vms_loyalty.group_vms_store_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        Liability = self.env["vms.report.liability"]
+        self.assertIn(other, Liability.sudo().search([]).store_id)
+        rows = Liability.with_user(store_user)._read_group([], ["store_id"], ["amount:sum"])
+        self.assertEqual([tuple(row) for row in rows], [(self.company, 50.0)])
