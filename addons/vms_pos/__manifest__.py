@@ -2,7 +2,7 @@
     "name": "VMS Point of Sale",
     "summary": "Pay with vouchers at the till as a real tender, OTP at the tender, gift vouchers "
     "sold and printed on the receipt, club cards, refunds",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",
@@ -30,6 +30,9 @@
     "assets": {
         "point_of_sale._assets_pos": [
             "vms_pos/static/src/app/**/*",
+        ],
+        "web.assets_backend": [
+            "vms_pos/static/src/panel/**/*",
         ],
         "web.assets_tests": [
             "vms_pos/static/tests/tours/**/*",

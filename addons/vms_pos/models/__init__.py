@@ -17,3 +17,4 @@ from . import pos_order
 from . import pos_session
 from . import vms_offline_exposure
 from . import vms_dashboard
+from . import vms_panel

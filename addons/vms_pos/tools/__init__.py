@@ -1,1 +1,2 @@
 from . import sms_simulator
+from . import receipt_image

@@ -1,21 +1,15 @@
-import io
-
-import qrcode
-from PIL import Image, ImageDraw
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
+
+from ..tools.receipt_image import receipt_png
 
 
 class VmsVoucherPrintStore(models.TransientModel):
     """Print vouchers on the receipt printer of a store's till, through its
     hardware proxy on Odoo's bus: one print job per voucher, laid out for the
-    paper's width.
-
-    Not the voucher's A6 PDF page: shrunk to a receipt's 512 dots, the QR of
-    a signed voucher (a few hundred characters) no longer scans; here it takes
-    the whole width."""
+    paper's width (not the voucher's A6 PDF page, whose QR no longer scans
+    once shrunk to a receipt's 512 dots)."""
 
     _name = "vms.voucher.print.store"
     _description = "Print Vouchers at a Store"
@@ -44,15 +38,10 @@ class VmsVoucherPrintStore(models.TransientModel):
             values["voucher_ids"] = [fields.Command.set(self.env.context.get("active_ids", []))]
         return values
 
+    @api.model
     def _vms_voucher_slip(self, voucher, width):
         """The voucher as a black-and-white PNG ``width`` dots wide: its
         campaign, nominal, code and validity, and its QR (signed payload)."""
-        qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
-        qr.add_data(voucher.qr_payload or voucher.code)
-        qr.make(fit=True)
-        box = max(1, width // (qr.modules_count + 2 * qr.border))
-        qr.box_size = box
-        code_image = qr.make_image().convert("L")
         lines = [
             voucher.campaign_id.name or _("Voucher"),
             formatLang(self.env, voucher.nominal_amount, currency_obj=voucher.currency_id),
@@ -60,16 +49,7 @@ class VmsVoucherPrintStore(models.TransientModel):
         ]
         if voucher.valid_to:
             lines.append(_("Valid until %s", fields.Date.to_string(voucher.valid_to)))
-        line_height = 24
-        top = 16 + line_height * len(lines)
-        image = Image.new("L", (width, top + code_image.height + 16), 255)
-        draw = ImageDraw.Draw(image)
-        for index, text in enumerate(lines):
-            draw.text((16, 8 + index * line_height), text, fill=0)
-        image.paste(code_image, ((width - code_image.width) // 2, top))
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG")
-        return buffer.getvalue()
+        return receipt_png(lines, width, qr_data=voucher.qr_payload or voucher.code)
 
     def action_print(self):
         """One job per voucher; each is announced to the proxy on commit and
