@@ -323,7 +323,9 @@ class TestReportOperator(ReportCase):
 
     def test_a_manager_audits_the_operators_of_its_own_stores(self):
         self.refusals(self.store_user, 2, when="2026-03-05 10:00:00")
-        self.refusals(self.other_store_user, 5, when="2026-03-05 10:00:00", store=self.other_company)
+        self.refusals(
+            self.other_store_user, 5, when="2026-03-05 10:00:00", store=self.other_company
+        )
         other_manager = new_test_user(
             self.env,
             login="vms_other_manager",

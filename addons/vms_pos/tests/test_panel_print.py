@@ -64,7 +64,9 @@ class TestPanelPrintSlip(VmsPosCase):
         result = self.redeem(voucher, "20.00", "slip-1")
         before = self.jobs()
         answer = self.panel("print_slip", self.company, redemption_id=result["id"])
-        self.assertEqual(answer, {"ok": True, "data": {"till": self.main_pos_config.name, "jobs": 2}})
+        self.assertEqual(
+            answer, {"ok": True, "data": {"till": self.main_pos_config.name, "jobs": 2}}
+        )
         slip, remainder_job = (self.jobs() - before).sorted("id")
         remainder = self.env["vms.redemption"].browse(result["id"]).remainder_voucher_id
         self.assertEqual(remainder.balance, 30.0)
@@ -82,7 +84,9 @@ class TestPanelPrintSlip(VmsPosCase):
         (scanned,), width = qr_codes(base64.b64decode(remainder_job.payload))
         code, body, _signature = scanned.split(".")
         signed = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        self.assertEqual((code, signed["c"], signed["b"], width), (remainder.code,) * 2 + (30.0, 512))
+        self.assertEqual(
+            (code, signed["c"], signed["b"], width), (remainder.code,) * 2 + (30.0, 512)
+        )
 
     def test_only_a_slip_of_the_store_prints_and_only_where_it_can(self):
         voucher = self.new_voucher(50.0)
