@@ -53,6 +53,31 @@ class TestPrintAtStore(VmsPosCase):
             self.assertEqual(codes, [voucher.qr_payload])
             self.assertTrue(voucher.qr_payload.startswith(voucher.code))
 
+    def test_a_partly_spent_voucher_prints_what_is_left(self):
+        voucher = self.new_voucher(50.0)
+        Print = self.env["vms.voucher.print.store"]
+        self.assertEqual(
+            Print._vms_voucher_slip_lines(voucher)[:3],
+            ["Till Vouchers", "$\N{NO-BREAK SPACE}50.00", voucher.code],
+        )
+        session = self.open_session()
+        data = self.order_data(session, [(self.desk_pad, 2, 10.0)], [])
+        payment_uuid, info = self.hold(session, data, voucher.code, 20.0)
+        self.sync(
+            self.order_data(
+                session,
+                [(self.desk_pad, 2, 10.0)],
+                [(self.voucher_method, info["amount"], payment_uuid, info["transaction_id"])],
+                uuid=data["uuid"],
+                pos_reference=data["pos_reference"],
+            )
+        )
+        voucher.invalidate_recordset()
+        self.assertEqual(
+            Print._vms_voucher_slip_lines(voucher)[1],
+            "$\N{NO-BREAK SPACE}30.00 left of $\N{NO-BREAK SPACE}50.00",
+        )
+
     def test_a_till_without_a_bus_proxy_is_refused_and_nothing_is_queued(self):
         other = self.main_pos_config.copy({"name": "No proxy till", "is_posbox": True})
         with self.assertRaisesRegex(UserError, "no hardware proxy on Odoo's bus"):

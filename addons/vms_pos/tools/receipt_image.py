@@ -27,7 +27,10 @@ def receipt_png(lines, width, qr_data=None):
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     for index, text in enumerate(lines):
-        draw.text((MARGIN, MARGIN // 2 + index * LINE_HEIGHT), text, fill=0)
+        # Odoo formats amounts with no-break spaces, which Pillow's built-in
+        # font has no glyph for.
+        printable = text.replace("\N{NO-BREAK SPACE}", " ")
+        draw.text((MARGIN, MARGIN // 2 + index * LINE_HEIGHT), printable, fill=0)
     if code_image:
         image.paste(code_image, ((width - code_image.width) // 2, top))
     buffer = io.BytesIO()

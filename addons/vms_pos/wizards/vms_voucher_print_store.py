@@ -41,15 +41,25 @@ class VmsVoucherPrintStore(models.TransientModel):
     @api.model
     def _vms_voucher_slip(self, voucher, width):
         """The voucher as a black-and-white PNG ``width`` dots wide: its
-        campaign, nominal, code and validity, and its QR (signed payload)."""
-        lines = [
-            voucher.campaign_id.name or _("Voucher"),
-            formatLang(self.env, voucher.nominal_amount, currency_obj=voucher.currency_id),
-            voucher.code,
-        ]
+        lines and its QR (signed payload)."""
+        lines = self._vms_voucher_slip_lines(voucher)
+        return receipt_png(lines, width, qr_data=voucher.qr_payload or voucher.code)
+
+    @api.model
+    def _vms_voucher_slip_lines(self, voucher):
+        """Campaign, nominal (and balance, once partly spent), code, validity."""
+        currency = voucher.currency_id
+        amount = formatLang(self.env, voucher.nominal_amount, currency_obj=currency)
+        if currency.compare_amounts(voucher.balance, voucher.nominal_amount):
+            amount = _(
+                "%(balance)s left of %(nominal)s",
+                balance=formatLang(self.env, voucher.balance, currency_obj=currency),
+                nominal=amount,
+            )
+        lines = [voucher.campaign_id.name or _("Voucher"), amount, voucher.code]
         if voucher.valid_to:
             lines.append(_("Valid until %s", fields.Date.to_string(voucher.valid_to)))
-        return receipt_png(lines, width, qr_data=voucher.qr_payload or voucher.code)
+        return lines
 
     def action_print(self):
         """One job per voucher; each is announced to the proxy on commit and
