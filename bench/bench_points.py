@@ -29,21 +29,13 @@ redeem_rps_20=.. violations=..
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from functools import partial
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import odoocmd  # noqa: E402
-import pgcluster  # noqa: E402
-from benchlib import Load, odoo_cmd, percentile, psql, shell, start_server  # noqa: E402
+from benchlib import Load, installed, percentile, psql, serving, shell
 
-ODOO_HOME = odoocmd.odoo_home()
 MEMBERS = int(os.environ.get("VMS_BENCH_MEMBERS", "100000"))
 MOVES_PER_MEMBER = 10  # 6 earnings, 1 expiry, 3 redemptions
 BALANCE_READS = 2000
@@ -183,17 +175,7 @@ print("BENCH_BALANCE " + json.dumps(latencies))
 
 
 def main():
-    if not (ODOO_HOME / "odoo-bin").is_file():
-        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-points-"))
-    server = None
-    try:
-        pg_port = pgcluster.start(str(work / "pg"))
-        data_dir = work / "filestore"
-        print("installing vms_loyalty ...", flush=True)
-        subprocess.run(
-            odoo_cmd(pg_port, DB, data_dir, "-i", "vms_loyalty", "--stop-after-init"), check=True
-        )
+    with installed("points", DB, "vms_loyalty") as (pg_port, data_dir):
         print(
             f"inserting {MEMBERS} members and {MEMBERS * MOVES_PER_MEMBER} ledger moves ...",
             flush=True,
@@ -223,14 +205,9 @@ def main():
             f"p95 {percentile(balance, 95):.2f} ms  max {max(balance):.2f} ms",
             flush=True,
         )
-        server, base = start_server(pg_port, DB, data_dir)
-        results = run_loads(base, data)
-        violations, checks = check_invariants(pg_port, results)
-    finally:
-        if server:
-            server.terminate()
-            server.wait(30)
-        pgcluster.destroy(str(work / "pg"))
+        with serving(pg_port, DB, data_dir) as base:
+            results = run_loads(base, data)
+            violations, checks = check_invariants(pg_port, results)
     report(balance, results, violations, checks)
     if violations:
         sys.exit("INVARIANT BROKEN: see the checks above")

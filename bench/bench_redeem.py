@@ -23,20 +23,12 @@ Last line: RESULT redeem redeem_p95_ms_20=.. floor_p95_ms_20=.. ... violations=.
 """
 
 import itertools
-import subprocess
 import sys
-import tempfile
 import time
 from functools import partial
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import odoocmd  # noqa: E402
-import pgcluster  # noqa: E402
-from benchlib import Load, odoo_cmd, percentile, psql, shell, start_server  # noqa: E402
+from benchlib import Load, installed, percentile, psql, serving, shell
 
-ODOO_HOME = odoocmd.odoo_home()
 CLIENTS = (1, 8, 20)
 VOUCHERS = 12000
 CONTENDED = 5
@@ -80,28 +72,14 @@ print("BENCH_SETUP " + json.dumps({
 
 
 def main():
-    if not (ODOO_HOME / "odoo-bin").is_file():
-        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-redeem-"))
-    server = None
-    try:
-        pg_port = pgcluster.start(str(work / "pg"))
-        data_dir = work / "filestore"
-        print("installing vms_loyalty and Odoo's loyalty for the POS ...", flush=True)
-        subprocess.run(
-            odoo_cmd(pg_port, DB, data_dir, "-i", "vms_loyalty,pos_loyalty", "--stop-after-init"),
-            check=True,
-        )
+    with installed(
+        "redeem", DB, "vms_loyalty,pos_loyalty", what="vms_loyalty and Odoo's loyalty for the POS"
+    ) as (pg_port, data_dir):
         print("creating vouchers, cards, users and API keys ...", flush=True)
         data = shell(pg_port, DB, data_dir, SETUP.replace("VOUCHERS", str(VOUCHERS)), "BENCH_SETUP")
-        server, base = start_server(pg_port, DB, data_dir)
-        results = run_loads(base, data)
-        violations, checks = check_invariants(pg_port, results["accepted"])
-    finally:
-        if server:
-            server.terminate()
-            server.wait(30)
-        pgcluster.destroy(str(work / "pg"))
+        with serving(pg_port, DB, data_dir) as base:
+            results = run_loads(base, data)
+            violations, checks = check_invariants(pg_port, results["accepted"])
     report(results, violations, checks)
     if violations:
         sys.exit("INVARIANT BROKEN: see the checks above")

@@ -23,19 +23,10 @@ worst_ratio=..
 """
 
 import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import odoocmd  # noqa: E402
-import pgcluster  # noqa: E402
-from benchlib import odoo_cmd, psql, shell  # noqa: E402
+from benchlib import installed, psql, shell
 
-ODOO_HOME = odoocmd.odoo_home()
 VOUCHERS = int(os.environ.get("VMS_BENCH_VOUCHERS", "250000"))  # 4 chronology rows each
 MEMBERS = int(os.environ.get("VMS_BENCH_MEMBERS", "100000"))  # 10 points moves each
 ORDERS = int(os.environ.get("VMS_BENCH_ORDERS", "200000"))  # 3 lines each
@@ -250,17 +241,8 @@ print("BENCH_TIMING " + json.dumps(result))
 
 
 def main():
-    if not (ODOO_HOME / "odoo-bin").is_file():
-        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-reports-"))
-    try:
-        pg_port = pgcluster.start(str(work / "pg"))
-        data_dir = work / "filestore"
-        print("installing vms_pos with demo data ...", flush=True)
-        subprocess.run(
-            odoo_cmd(pg_port, DB, data_dir, "-i", "vms_pos", "--with-demo", "--stop-after-init"),
-            check=True,
-        )
+    cluster = installed("reports", DB, "vms_pos", "--with-demo", what="vms_pos with demo data")
+    with cluster as (pg_port, data_dir):
         print(
             f"inserting {VOUCHERS * 4} chronology rows, {MEMBERS * 10} points moves, "
             f"{ORDERS} POS orders of 3 lines ...",
@@ -290,9 +272,6 @@ def main():
             f"liability_s={ours['liability']:.3f} odoo_pos_report_s={odoo:.3f} "
             f"worst_ratio={worst:.2f}"
         )
-    finally:
-        pgcluster.destroy(str(work / "pg"))
-        subprocess.run(["rm", "-rf", str(work)], check=False)
 
 
 if __name__ == "__main__":

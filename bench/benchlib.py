@@ -1,16 +1,20 @@
-"""What the benchmarks on real Odoo share: the odoo-bin command on their
-throwaway cluster, ``odoo shell`` scripts that answer one marked JSON line,
-psql, an Odoo server with workers, and timed loads of concurrent clients.
+"""What the benchmarks on real Odoo share: a throwaway cluster with the addons
+installed, the odoo-bin command on it, ``odoo shell`` scripts that answer one
+marked JSON line, psql, an Odoo server with workers, and timed loads of
+concurrent clients.
 
 Not a benchmark itself (``make bench`` runs ``bench/bench_*.py`` only); the
 benchmarks import it from their own folder."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -61,9 +65,33 @@ def psql(pg_port, db, sql):
     return out.stdout.strip()
 
 
-def start_server(pg_port, db, data_dir):
+@contextmanager
+def installed(name, db, modules, *install_args, what=None):
+    """A throwaway cluster whose database ``db`` has ``modules`` installed;
+    yields (its port, the data dir). The cluster and its files are removed
+    at the end, whatever happened."""
+    home = odoocmd.odoo_home()
+    if not (home / "odoo-bin").is_file():
+        sys.exit(f"no Odoo 19 at ODOO_HOME={home}")
+    work = Path(tempfile.mkdtemp(prefix=f"vms-bench-{name}-"))
+    try:
+        pg_port = pgcluster.start(str(work / "pg"))
+        data_dir = work / "filestore"
+        print(f"installing {what or modules} ...", flush=True)
+        subprocess.run(
+            odoo_cmd(pg_port, db, data_dir, "-i", modules, *install_args, "--stop-after-init"),
+            check=True,
+        )
+        yield pg_port, data_dir
+    finally:
+        pgcluster.destroy(str(work / "pg"))
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextmanager
+def serving(pg_port, db, data_dir):
     """An Odoo server with two workers on a free port, once it answers its login
-    page (or after a minute); returns (process, base URL)."""
+    page (or after a minute); yields its base URL, stops it at the end."""
     http_port = pgcluster.free_port()
     server = subprocess.Popen(
         odoo_cmd(
@@ -77,14 +105,18 @@ def start_server(pg_port, db, data_dir):
             "--http-interface=127.0.0.1",
         )
     )
-    base = f"http://127.0.0.1:{http_port}"
-    for _ in range(120):
-        try:
-            if requests.get(f"{base}/web/login", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    return server, base
+    try:
+        base = f"http://127.0.0.1:{http_port}"
+        for _ in range(120):
+            try:
+                if requests.get(f"{base}/web/login", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def percentile(values, pct):
