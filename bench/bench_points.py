@@ -29,23 +29,13 @@ redeem_rps_20=.. violations=..
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from functools import partial
-from pathlib import Path
 
-import requests
+from benchlib import Load, installed, percentile, psql, serving, shell
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import odoocmd  # noqa: E402
-import pgcluster  # noqa: E402
-
-ODOO_HOME = odoocmd.odoo_home()
-SECONDS = float(os.environ.get("VMS_BENCH_SECONDS", "8"))
 MEMBERS = int(os.environ.get("VMS_BENCH_MEMBERS", "100000"))
 MOVES_PER_MEMBER = 10  # 6 earnings, 1 expiry, 3 redemptions
 BALANCE_READS = 2000
@@ -184,101 +174,8 @@ print("BENCH_BALANCE " + json.dumps(latencies))
 """
 
 
-def odoo_cmd(port, data_dir, *extra, subcommand=None):
-    return odoocmd.odoo_command(
-        port, DB, data_dir, "--no-database-list", "--log-level=warn", *extra, subcommand=subcommand
-    )
-
-
-def shell(port, data_dir, script, marker):
-    out = subprocess.run(
-        odoo_cmd(port, data_dir, subcommand="shell"),
-        input=script,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [x for x in out.stdout.splitlines() if x.startswith(marker + " ")]
-    if out.returncode or not lines:
-        sys.exit(f"odoo shell failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    return json.loads(lines[0].removeprefix(marker + " "))
-
-
-def percentile(values, pct):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-class Load:
-    """``clients`` threads calling ``call(session, n)`` for ``SECONDS`` seconds."""
-
-    def __init__(self, name, clients, call):
-        self.name, self.clients, self.call = name, clients, call
-        self.latencies, self.statuses = [], {}
-        self.lock = threading.Lock()
-        self.elapsed = 0.0
-
-    def run(self):
-        stop = time.monotonic() + SECONDS
-        counter = iter(range(10**9))
-        threads = [
-            threading.Thread(target=self._client, args=(stop, counter)) for _ in range(self.clients)
-        ]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.elapsed = time.monotonic() - started
-        return self
-
-    def _client(self, stop, counter):
-        session = requests.Session()
-        while time.monotonic() < stop:
-            with self.lock:
-                n = next(counter)
-            t0 = time.perf_counter()
-            status = self.call(session, n)
-            ms = (time.perf_counter() - t0) * 1000
-            with self.lock:
-                self.latencies.append(ms)
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-
-    @property
-    def rps(self):
-        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
-
-    def pooled(self, *others):
-        pool = Load(f"{self.name}*", self.clients, self.call)
-        for load in (self, *others):
-            pool.latencies += load.latencies
-            pool.elapsed += load.elapsed
-            for status, count in load.statuses.items():
-                pool.statuses[status] = pool.statuses.get(status, 0) + count
-        return pool
-
-    def row(self):
-        return (
-            f"{self.name:9s} {self.clients:3d} clients  {len(self.latencies):6d} req  "
-            f"{self.rps:7.1f}/s  p50 {percentile(self.latencies, 50):7.1f} ms  "
-            f"p95 {percentile(self.latencies, 95):7.1f} ms  statuses {self.statuses}"
-        )
-
-
 def main():
-    if not (ODOO_HOME / "odoo-bin").is_file():
-        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-points-"))
-    server = None
-    try:
-        pg_port = pgcluster.start(str(work / "pg"))
-        data_dir = work / "filestore"
-        print("installing vms_loyalty ...", flush=True)
-        subprocess.run(
-            odoo_cmd(pg_port, data_dir, "-i", "vms_loyalty", "--stop-after-init"), check=True
-        )
+    with installed("points", DB, "vms_loyalty") as (pg_port, data_dir):
         print(
             f"inserting {MEMBERS} members and {MEMBERS * MOVES_PER_MEMBER} ledger moves ...",
             flush=True,
@@ -286,6 +183,7 @@ def main():
         t0 = time.monotonic()
         data = shell(
             pg_port,
+            DB,
             data_dir,
             SETUP.replace("MEMBERS", str(MEMBERS)),
             "BENCH_SETUP",
@@ -296,43 +194,20 @@ def main():
             f"  {data['moves']} moves in {time.monotonic() - t0:.0f} s; VACUUM ANALYZE ...",
             flush=True,
         )
-        psql(pg_port, "VACUUM ANALYZE")
+        psql(pg_port, DB, "VACUUM ANALYZE")
         step = max(1, len(data["accounts"]) // BALANCE_READS)
         sample = data["accounts"][::step][:BALANCE_READS]
         balance = shell(
-            pg_port, data_dir, BALANCE.replace("IDS", repr(json.dumps(sample))), "BENCH_BALANCE"
+            pg_port, DB, data_dir, BALANCE.replace("IDS", repr(json.dumps(sample))), "BENCH_BALANCE"
         )
         print(
             f"balance   {len(balance)} reads  p50 {percentile(balance, 50):.2f} ms  "
             f"p95 {percentile(balance, 95):.2f} ms  max {max(balance):.2f} ms",
             flush=True,
         )
-        http_port = pgcluster.free_port()
-        server = subprocess.Popen(
-            odoo_cmd(
-                pg_port,
-                data_dir,
-                "--workers=2",
-                "--max-cron-threads=0",
-                f"--http-port={http_port}",
-                f"--gevent-port={pgcluster.free_port()}",
-                "--http-interface=127.0.0.1",
-            )
-        )
-        base = f"http://127.0.0.1:{http_port}"
-        for _ in range(120):
-            try:
-                if requests.get(f"{base}/web/login", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        results = run_loads(base, data)
-        violations, checks = check_invariants(pg_port, results)
-    finally:
-        if server:
-            server.terminate()
-            server.wait(30)
-        pgcluster.destroy(str(work / "pg"))
+        with serving(pg_port, DB, data_dir) as base:
+            results = run_loads(base, data)
+            violations, checks = check_invariants(pg_port, results)
     report(balance, results, violations, checks)
     if violations:
         sys.exit("INVARIANT BROKEN: see the checks above")
@@ -391,16 +266,6 @@ def run_loads(base, data):
     return {"rows": rows, "fight": fight, "accepted": accepted, "contended": contended}
 
 
-def psql(pg_port, sql):
-    out = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo", "-d", DB, "-tAc", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip()
-
-
 INVARIANT_QUERIES = {
     "lot below zero or above its points": """
         SELECT count(*) FROM vms_points_lot WHERE remaining < 0 OR remaining > points""",
@@ -439,11 +304,12 @@ INVARIANT_QUERIES = {
 
 
 def check_invariants(pg_port, results):
-    checks = {name: int(psql(pg_port, sql)) for name, sql in INVARIANT_QUERIES.items()}
+    checks = {name: int(psql(pg_port, DB, sql)) for name, sql in INVARIANT_QUERIES.items()}
     told = results["accepted"]["free"] + results["accepted"]["fight"]
     moves = int(
         psql(
             pg_port,
+            DB,
             "SELECT count(*) FROM vms_points_move WHERE type = 'redeem' AND channel = 'api'",
         )
     )
@@ -452,6 +318,7 @@ def check_invariants(pg_port, results):
     spent = float(
         psql(
             pg_port,
+            DB,
             f"""SELECT COALESCE(-SUM(m.points), 0) FROM vms_points_move m
                   JOIN vms_points_account a ON a.id = m.account_id
                   JOIN vms_card c ON c.partner_id = a.partner_id

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import odoocmd  # noqa: E402
 import pgcluster  # noqa: E402
+from benchlib import odoo_cmd, percentile  # noqa: E402
 
 ODOO_HOME = odoocmd.odoo_home()
 SIZES = (0, 100_000, 1_000_000)
@@ -111,22 +112,6 @@ print("BENCH_SETUP " + json.dumps({"config": config.id, "program": program.id}))
 """
 
 
-def free_port():
-    return pgcluster.free_port()
-
-
-def odoo_cmd(pg_port, db, data_dir, *extra, subcommand=None):
-    return odoocmd.odoo_command(
-        pg_port,
-        db,
-        data_dir,
-        "--no-database-list",
-        "--log-level=warn",
-        *extra,
-        subcommand=subcommand,
-    )
-
-
 def shell(pg_port, db, data_dir, script):
     result = subprocess.run(
         odoo_cmd(pg_port, db, data_dir, subcommand="shell"),
@@ -148,14 +133,9 @@ def psql(pg_port, db, sql):
     )
 
 
-def percentile(values, pct):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 class Server:
     def __init__(self, pg_port, db, data_dir):
-        self.port = free_port()
+        self.port = pgcluster.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             odoo_cmd(
@@ -199,7 +179,7 @@ class Chromium:
     """Headless Chromium over the DevTools protocol (websocket-client)."""
 
     def __init__(self):
-        self.port = free_port()
+        self.port = pgcluster.free_port()
         self.profile = tempfile.mkdtemp(prefix="vms-bench-chrome-")
         binary = shutil.which("chromium") or shutil.which("chromium-browser")
         if not binary:

@@ -23,26 +23,13 @@ Last line: RESULT redeem redeem_p95_ms_20=.. floor_p95_ms_20=.. ... violations=.
 """
 
 import itertools
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from functools import partial
-from pathlib import Path
 
-import requests
+from benchlib import Load, installed, percentile, psql, serving, shell
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import odoocmd  # noqa: E402
-import pgcluster  # noqa: E402
-
-ODOO_HOME = odoocmd.odoo_home()
 CLIENTS = (1, 8, 20)
-SECONDS = float(os.environ.get("VMS_BENCH_SECONDS", "8"))
 VOUCHERS = 12000
 CONTENDED = 5
 ROUNDS = 3  # rounds of the floor and of redeem at 20 clients, pooled
@@ -84,131 +71,15 @@ print("BENCH_SETUP " + json.dumps({
 """
 
 
-def odoo_cmd(port, data_dir, *extra, subcommand=None):
-    return odoocmd.odoo_command(
-        port,
-        DB,
-        data_dir,
-        "--no-database-list",
-        "--log-level=warn",
-        *extra,
-        subcommand=subcommand,
-    )
-
-
-def percentile(values, pct):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-class Load:
-    """``clients`` threads calling ``call(session, n)`` for ``SECONDS`` seconds."""
-
-    def __init__(self, name, clients, call):
-        self.name, self.clients, self.call = name, clients, call
-        self.latencies, self.statuses = [], {}
-        self.lock = threading.Lock()
-
-    def run(self):
-        stop = time.monotonic() + SECONDS
-        counter = iter(range(10**9))
-        threads = [
-            threading.Thread(target=self._client, args=(stop, counter)) for _ in range(self.clients)
-        ]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.elapsed = time.monotonic() - started
-        return self
-
-    def _client(self, stop, counter):
-        session = requests.Session()
-        while time.monotonic() < stop:
-            with self.lock:
-                n = next(counter)
-            t0 = time.perf_counter()
-            status = self.call(session, n)
-            ms = (time.perf_counter() - t0) * 1000
-            with self.lock:
-                self.latencies.append(ms)
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-
-    @property
-    def rps(self):
-        return len(self.latencies) / self.elapsed
-
-    def pooled(self, *others):
-        """One load of this one's calls and the others' (rounds of the same cell)."""
-        pool = Load(f"{self.name}*", self.clients, self.call)
-        pool.elapsed = 0.0
-        for load in (self, *others):
-            pool.latencies += load.latencies
-            pool.elapsed += load.elapsed
-            for status, count in load.statuses.items():
-                pool.statuses[status] = pool.statuses.get(status, 0) + count
-        return pool
-
-    def row(self):
-        return (
-            f"{self.name:9s} {self.clients:3d} clients  {len(self.latencies):6d} req  "
-            f"{self.rps:7.1f}/s  p50 {percentile(self.latencies, 50):7.1f} ms  "
-            f"p95 {percentile(self.latencies, 95):7.1f} ms  statuses {self.statuses}"
-        )
-
-
 def main():
-    if not (ODOO_HOME / "odoo-bin").is_file():
-        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-redeem-"))
-    server = None
-    try:
-        pg_port = pgcluster.start(str(work / "pg"))
-        data_dir = work / "filestore"
-        print("installing vms_loyalty and Odoo's loyalty for the POS ...", flush=True)
-        subprocess.run(
-            odoo_cmd(pg_port, data_dir, "-i", "vms_loyalty,pos_loyalty", "--stop-after-init"),
-            check=True,
-        )
+    with installed(
+        "redeem", DB, "vms_loyalty,pos_loyalty", what="vms_loyalty and Odoo's loyalty for the POS"
+    ) as (pg_port, data_dir):
         print("creating vouchers, cards, users and API keys ...", flush=True)
-        setup = subprocess.run(
-            odoo_cmd(pg_port, data_dir, subcommand="shell"),
-            input=SETUP.replace("VOUCHERS", str(VOUCHERS)),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        line = next(x for x in setup.stdout.splitlines() if x.startswith("BENCH_SETUP "))
-        data = json.loads(line.removeprefix("BENCH_SETUP "))
-        http_port = pgcluster.free_port()
-        server = subprocess.Popen(
-            odoo_cmd(
-                pg_port,
-                data_dir,
-                "--workers=2",
-                "--max-cron-threads=0",
-                f"--http-port={http_port}",
-                f"--gevent-port={pgcluster.free_port()}",
-                "--http-interface=127.0.0.1",
-            )
-        )
-        base = f"http://127.0.0.1:{http_port}"
-        for _ in range(120):
-            try:
-                if requests.get(f"{base}/web/login", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        results = run_loads(base, data)
-        violations, checks = check_invariants(pg_port, results["accepted"])
-    finally:
-        if server:
-            server.terminate()
-            server.wait(30)
-        pgcluster.destroy(str(work / "pg"))
+        data = shell(pg_port, DB, data_dir, SETUP.replace("VOUCHERS", str(VOUCHERS)), "BENCH_SETUP")
+        with serving(pg_port, DB, data_dir) as base:
+            results = run_loads(base, data)
+            violations, checks = check_invariants(pg_port, results["accepted"])
     report(results, violations, checks)
     if violations:
         sys.exit("INVARIANT BROKEN: see the checks above")
@@ -347,13 +218,7 @@ INVARIANT_QUERIES = {
 
 def check_invariants(pg_port, accepted):
     def scalar(sql):
-        out = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo", "-d", DB, "-tAc", sql],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return int(out.stdout.strip())
+        return int(psql(pg_port, DB, sql))
 
     checks = {name: scalar(sql) for name, sql in INVARIANT_QUERIES.items()}
     uses = scalar(

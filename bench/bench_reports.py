@@ -22,20 +22,11 @@ Last line: RESULT reports summary_s=.. campaign_s=.. liability_s=.. odoo_pos_rep
 worst_ratio=..
 """
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import odoocmd  # noqa: E402
-import pgcluster  # noqa: E402
+from benchlib import installed, psql, shell
 
-ODOO_HOME = odoocmd.odoo_home()
 VOUCHERS = int(os.environ.get("VMS_BENCH_VOUCHERS", "250000"))  # 4 chronology rows each
 MEMBERS = int(os.environ.get("VMS_BENCH_MEMBERS", "100000"))  # 10 points moves each
 ORDERS = int(os.environ.get("VMS_BENCH_ORDERS", "200000"))  # 3 lines each
@@ -249,48 +240,9 @@ print("BENCH_TIMING " + json.dumps(result))
 """
 
 
-def odoo_cmd(port, data_dir, *extra, subcommand=None):
-    return odoocmd.odoo_command(
-        port, DB, data_dir, "--no-database-list", "--log-level=warn", *extra, subcommand=subcommand
-    )
-
-
-def shell(port, data_dir, script, marker):
-    out = subprocess.run(
-        odoo_cmd(port, data_dir, subcommand="shell"),
-        input=script,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [x for x in out.stdout.splitlines() if x.startswith(marker + " ")]
-    if out.returncode or not lines:
-        sys.exit(f"odoo shell failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    return json.loads(lines[0].removeprefix(marker + " "))
-
-
-def psql(pg_port, sql):
-    out = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "odoo", "-d", DB, "-tAc", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip()
-
-
 def main():
-    if not (ODOO_HOME / "odoo-bin").is_file():
-        sys.exit(f"no Odoo 19 at ODOO_HOME={ODOO_HOME}")
-    work = Path(tempfile.mkdtemp(prefix="vms-bench-reports-"))
-    try:
-        pg_port = pgcluster.start(str(work / "pg"))
-        data_dir = work / "filestore"
-        print("installing vms_pos with demo data ...", flush=True)
-        subprocess.run(
-            odoo_cmd(pg_port, data_dir, "-i", "vms_pos", "--with-demo", "--stop-after-init"),
-            check=True,
-        )
+    cluster = installed("reports", DB, "vms_pos", "--with-demo", what="vms_pos with demo data")
+    with cluster as (pg_port, data_dir):
         print(
             f"inserting {VOUCHERS * 4} chronology rows, {MEMBERS * 10} points moves, "
             f"{ORDERS} POS orders of 3 lines ...",
@@ -302,10 +254,10 @@ def main():
             .replace("MEMBERS", str(MEMBERS))
             .replace("ORDERS", str(ORDERS))
         )
-        data = shell(pg_port, data_dir, script, "BENCH_SETUP")
+        data = shell(pg_port, DB, data_dir, script, "BENCH_SETUP")
         print(f"  {data} in {time.monotonic() - t0:.0f} s; VACUUM ANALYZE ...", flush=True)
-        psql(pg_port, "VACUUM ANALYZE")
-        timing = shell(pg_port, data_dir, TIMING.replace("RUNS", str(RUNS)), "BENCH_TIMING")
+        psql(pg_port, DB, "VACUUM ANALYZE")
+        timing = shell(pg_port, DB, data_dir, TIMING.replace("RUNS", str(RUNS)), "BENCH_TIMING")
         for name, figures in timing.items():
             runs = " ".join(f"{t:.3f}" for t in figures["times"])
             print(
@@ -320,9 +272,6 @@ def main():
             f"liability_s={ours['liability']:.3f} odoo_pos_report_s={odoo:.3f} "
             f"worst_ratio={worst:.2f}"
         )
-    finally:
-        pgcluster.destroy(str(work / "pg"))
-        subprocess.run(["rm", "-rf", str(work)], check=False)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,32 +16,52 @@ from vms_hw_proxy_service.link.reports import Reporter
 from .helpers import http
 
 
-class _Odoo(BaseHTTPRequestHandler):
-    received = []
+class _StandIn(BaseHTTPRequestHandler):
+    """Answers each POST with the JSON ``record(body)`` returns."""
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, self.headers.get("X-VMS-Proxy-Secret"), json.loads(body)))
-        answer = b'{"ok": true, "tills": 1, "report_scans": true}'
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        answer = json.dumps(self.record(body)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
 
+    def record(self, body):
+        raise NotImplementedError
+
     def log_message(self, *args):
         pass
+
+
+@contextmanager
+def _serving(handler):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Odoo(_StandIn):
+    """Records (path, secret header, body) of each call."""
+
+    received = []
+
+    def record(self, body):
+        self.received.append((self.path, self.headers.get("X-VMS-Proxy-Secret"), body))
+        return {"ok": True, "tills": 1, "report_scans": True}
 
 
 @pytest.fixture
 def odoo():
     _Odoo.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Odoo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Odoo.received
-    server.shutdown()
-    server.server_close()
+    with _serving(_Odoo) as (_server, url):
+        yield url, _Odoo.received
 
 
 def _wait_for(received, predicate, timeout=10):
@@ -93,7 +114,7 @@ def test_summary_page_for_store_it(start_proxy):
     assert http("GET", f"{app.url}/")[0] == 403
 
 
-class _KeepAliveOdoo(BaseHTTPRequestHandler):
+class _KeepAliveOdoo(_StandIn):
     """An Odoo stand-in that keeps connections open (HTTP/1.1), like Odoo's threaded
     server; records (path, client port, headers, body) of each call."""
 
@@ -101,31 +122,17 @@ class _KeepAliveOdoo(BaseHTTPRequestHandler):
     received = []
     answers = {}
 
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def record(self, body):
         self.received.append((self.path, self.client_address[1], dict(self.headers), body))
-        answer = json.dumps(self.answers.get(self.path, {"ok": True})).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
+        return self.answers.get(self.path, {"ok": True})
 
 
 @pytest.fixture
 def keepalive_odoo():
     _KeepAliveOdoo.received = []
     _KeepAliveOdoo.answers = {"/vms_hw_proxy/status": {"ok": True, "db": "store_db"}}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveOdoo)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, f"http://127.0.0.1:{server.server_address[1]}", _KeepAliveOdoo.received
-    server.shutdown()
-    server.server_close()
+    with _serving(_KeepAliveOdoo) as (server, url):
+        yield server, url, _KeepAliveOdoo.received
 
 
 def test_calls_reuse_one_connection_and_name_the_database(keepalive_odoo):

@@ -43,6 +43,19 @@ def _finite(text):
     return number
 
 
+def proxy_route(path, **overrides):
+    """A route a proxy POSTs JSON to. The proxy is no browser: its bus secret,
+    checked by ``_serve``, is its credential, so no CSRF token and no session."""
+    routing = {
+        "type": "http",
+        "auth": "public",
+        "methods": ["POST"],
+        "csrf": False,
+        "save_session": False,
+    }
+    return http.route(path, **{**routing, **overrides})
+
+
 class VmsProxyController(http.Controller):
     """What a proxy started with --odoo-url and --bus-secret tells Odoo.
 
@@ -123,14 +136,7 @@ class VmsProxyController(http.Controller):
 
     # -- routes ----------------------------------------------------------------------
 
-    @http.route(
-        "/vms_hw_proxy/status",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @proxy_route("/vms_hw_proxy/status")
     def proxy_status(self):
         def handle(configs, payload):
             devices = payload.get("devices")
@@ -160,14 +166,7 @@ class VmsProxyController(http.Controller):
 
         return self._serve(handle)
 
-    @http.route(
-        "/vms_hw_proxy/scan",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @proxy_route("/vms_hw_proxy/scan")
     def proxy_scan(self):
         def handle(configs, payload):
             barcode = payload.get("barcode")
@@ -184,15 +183,7 @@ class VmsProxyController(http.Controller):
 
         return self._serve(handle)
 
-    @http.route(
-        "/vms_hw_proxy/job/payload",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-        readonly=True,
-    )
+    @proxy_route("/vms_hw_proxy/job/payload", auth="none", readonly=True)
     def job_payload(self):
         """The image of a job, on the way to the printer, kept lean: no user (the
         secret is the credential, checked here), a read-only cursor, no session
@@ -219,14 +210,7 @@ class VmsProxyController(http.Controller):
 
         return self._serve(handle)
 
-    @http.route(
-        "/vms_hw_proxy/job/result",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
+    @proxy_route("/vms_hw_proxy/job/result")
     def job_result(self):
         """How jobs ended: ``{"job_id", "state", "message"}`` for one job, answered
         ``{"ok", "state"}`` (or a 4xx), or ``{"results": [...]}`` for up to 100,

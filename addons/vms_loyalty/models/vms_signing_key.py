@@ -176,8 +176,9 @@ class VmsSigningKey(models.Model):
         return f"{signed}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
     @api.model
-    def _vms_sign_voucher(self, voucher):
-        return self._vms_sign_claims(self._vms_voucher_claims(voucher))
+    def _vms_sign_voucher(self, voucher, key=None):
+        """The signed QR text of ``voucher`` (by ``key``, default the current one)."""
+        return self._vms_sign_claims(self._vms_voucher_claims(voucher), key=key)
 
     # Verifying ----------------------------------------------------------------
 

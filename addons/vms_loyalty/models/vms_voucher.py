@@ -204,9 +204,11 @@ class VmsVoucher(models.Model):
     def _compute_qr_payload(self):
         # The QR carries a payload signed by the server (vms.signing.key), so
         # that a till cut off from the server can still trust the voucher.
+        # The key is looked up once for all of them, not once a voucher.
         keys = self.env["vms.signing.key"]
+        key = keys._vms_current() if any(self.mapped("code")) else None
         for voucher in self:
-            signed = keys._vms_sign_voucher(voucher) if voucher.code else None
+            signed = keys._vms_sign_voucher(voucher, key) if key and voucher.code else None
             voucher.qr_payload = signed or voucher.code
 
     @api.depends("company_id.parent_id")

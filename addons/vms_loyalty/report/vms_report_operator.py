@@ -9,21 +9,12 @@ class VmsReportOperator(models.Model):
     that failed (never used: replaced by a newer code or expired)."""
 
     _name = "vms.report.operator"
+    _inherit = ["vms.report.operator.measures"]
     _description = "Operator Audit"
     _auto = False
     _order = "date desc"
 
     date = fields.Datetime(readonly=True)
-    user_id = fields.Many2one("res.users", string="Operator", readonly=True)
-    store_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
-    redemption_count = fields.Integer(string="Redemptions", readonly=True)
-    amount = fields.Monetary(string="Amount Redeemed", readonly=True)
-    refusal_count = fields.Integer(string="Refusals", readonly=True)
-    otp_sent_count = fields.Integer(string="OTP Sent", readonly=True)
-    otp_failed_count = fields.Integer(string="OTP Failed", readonly=True)
-    no_customer_count = fields.Integer(string="Redemptions without Customer", readonly=True)
-    reversal_count = fields.Integer(string="Reversals", readonly=True)
 
     def _vms_query(self):
         return SQL(

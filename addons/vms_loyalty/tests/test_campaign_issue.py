@@ -30,6 +30,18 @@ class TestCampaignIssue(VmsCase):
         campaign.action_start()
         return campaign
 
+    def per_garden_goods(self, name, quantity, nominal, **values):
+        """A running campaign giving a voucher of ``nominal`` per ``quantity``
+        of garden goods on the bill."""
+        return self.running(
+            name=name,
+            kind="gift_quantity",
+            issue_category_id=self.garden.id,
+            issue_quantity=quantity,
+            issue_nominal=nominal,
+            **values,
+        )
+
     def issue(self, lines, key="bill-0001-issue", **kwargs):
         bill = sum(line["qty"] * line["price_unit"] for line in lines)
         return self.Campaign.with_user(self.store_user)._vms_issue_for_bill(
@@ -97,13 +109,7 @@ class TestCampaignIssue(VmsCase):
         )
 
     def test_purchased_goods_and_the_two_group_campaign(self):
-        self.running(
-            name="Seeds",
-            kind="gift_quantity",
-            issue_category_id=self.garden.id,
-            issue_quantity=2.0,
-            issue_nominal=3.0,
-        )
+        self.per_garden_goods("Seeds", 2.0, 3.0)
         two_groups = self.running(
             name="Garden for tools",
             kind="gift_campaign",
@@ -128,14 +134,7 @@ class TestCampaignIssue(VmsCase):
         self.assertEqual(eligible, 6.0)
 
     def test_three_per_bill_five_per_holder(self):
-        self.running(
-            name="Per packet",
-            kind="gift_quantity",
-            issue_category_id=self.garden.id,
-            issue_quantity=1.0,
-            issue_nominal=1.0,
-            max_vouchers_per_holder=5,
-        )
+        self.per_garden_goods("Per packet", 1.0, 1.0, max_vouchers_per_holder=5)
         result = self.issue([self.line(self.seeds, 4)], partner=self.partner)
         self.assertEqual(len(result["vouchers"]), 3, "the fourth voucher is refused")
         self.assertIn("at most 3 vouchers are printed on one bill", result["refused"][0])
@@ -149,13 +148,7 @@ class TestCampaignIssue(VmsCase):
 
     def test_sold_gift_vouchers_come_first_and_cannot_pass_the_limit(self):
         gift = self.running(name="Gift", voucher_type="gift")
-        self.running(
-            name="Per packet",
-            kind="gift_quantity",
-            issue_category_id=self.garden.id,
-            issue_quantity=1.0,
-            issue_nominal=1.0,
-        )
+        self.per_garden_goods("Per packet", 1.0, 1.0)
         sold = [{"campaign": gift, "nominal": 25.0}] * 2
         result = self.issue([self.line(self.seeds, 2)], sold=sold, partner=self.partner)
         self.assertEqual(result["vouchers"].mapped("nominal_amount"), [25.0, 25.0, 1.0])
@@ -212,13 +205,7 @@ class TestCampaignIssue(VmsCase):
         self.assertFalse(self.issue([self.line(self.spade, 1)])["vouchers"])
 
     def test_a_refunded_bill_blocks_its_unused_vouchers(self):
-        self.running(
-            name="Per packet",
-            kind="gift_quantity",
-            issue_category_id=self.garden.id,
-            issue_quantity=1.0,
-            issue_nominal=10.0,
-        )
+        self.per_garden_goods("Per packet", 1.0, 10.0)
         vouchers = self.issue([self.line(self.seeds, 2)])["vouchers"]
         used, unused = vouchers
         self.env["vms.redemption"].with_user(self.store_user)._vms_redeem(

@@ -50,6 +50,22 @@ class TestSigningKey(VmsCase):
         self.assertEqual(claims["t"], str(self.voucher.valid_to))
         self.assertFalse(claims["pin"] or claims["h"])
 
+    def test_the_qr_of_many_vouchers_costs_what_the_qr_of_a_few_does(self):
+        """The signing key is looked up once for the vouchers read together
+        (a list, a print batch), not once a voucher."""
+
+        def queries(count):
+            vouchers = self.env["vms.voucher"].browse(
+                [self.new_voucher(nominal_amount=5.0).id for _ in range(count)]
+            )
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            payloads = vouchers.mapped("qr_payload")
+            self.assertTrue(all(p.count(".") == 2 for p in payloads), "all of them signed")
+            return self.env.cr.sql_log_count - before
+
+        self.assertEqual(queries(20), queries(2))
+
     def test_a_tampered_payload_is_refused(self):
         code, payload, signature = self.voucher.qr_payload.split(".")
         claims = json.loads(unb64(payload))

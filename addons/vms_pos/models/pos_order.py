@@ -210,7 +210,6 @@ class PosOrder(models.Model):
         }
 
     def _vms_confirm_spends(self, payments):
-        Redemption = self.env["vms.redemption"]
         if self.currency_id.compare_amounts(sum(payments.mapped("amount")), self.amount_total) > 0:
             raise VmsError(
                 "voucher_change",
@@ -224,10 +223,9 @@ class PosOrder(models.Model):
         Offline = self.env["vms.pos.offline"]
         offline = payments.filtered(Offline._vms_is_offline)
         payments -= offline
-        holds = {}
+        holds, found = {}, self._vms_payment_holds(payments)
         for payment in payments:
-            tid = payment.transaction_id or ""
-            hold = Redemption.browse(int(tid) if tid.isdigit() else 0).exists()
+            hold = found[payment]
             if (
                 not hold
                 or hold.pos_payment_uuid != payment.uuid
@@ -398,11 +396,10 @@ class PosOrder(models.Model):
     def _vms_refund_payments(self, payments):
         """A refund to a voucher gives back a redemption of the refunded order."""
         refunded = self.lines.refunded_orderline_id.order_id
-        Redemption = self.env["vms.redemption"]
         notes = []
+        found = self._vms_payment_holds(payments)
         for payment in payments:
-            tid = payment.transaction_id or ""
-            hold = Redemption.browse(int(tid) if tid.isdigit() else 0).exists()
+            hold = found[payment]
             if (
                 not hold
                 or hold.state != "confirmed"

@@ -33,10 +33,21 @@ class PosOrderPoints(models.AbstractModel):
     # The points tender
     # ------------------------------------------------------------------
 
-    def _vms_payment_hold(self, payment):
-        """The hold of a loyalty payment line of this order, or a refusal."""
-        tid = payment.transaction_id or ""
-        hold = self.env["vms.redemption"].browse(int(tid) if tid.isdigit() else 0).exists()
+    def _vms_payment_holds(self, payments):
+        """payment -> the hold its transaction id names (empty when there is
+        none): one query for all the payment lines, not one a line."""
+        Redemption = self.env["vms.redemption"]
+        wanted = {}
+        for payment in payments:
+            tid = payment.transaction_id or ""
+            wanted[payment] = int(tid) if tid.isdigit() else 0
+        found = {hold.id: hold for hold in Redemption.browse(set(wanted.values()) - {0}).exists()}
+        return {payment: found.get(hold_id, Redemption) for payment, hold_id in wanted.items()}
+
+    def _vms_payment_hold(self, payment, holds=None):
+        """The hold of a loyalty payment line of this order, or a refusal;
+        ``holds``: what ``_vms_payment_holds`` found for the lines at hand."""
+        hold = (self._vms_payment_holds(payment) if holds is None else holds)[payment]
         if not hold or hold.pos_payment_uuid != payment.uuid or hold.pos_order_uuid != self.uuid:
             raise VmsError(
                 "hold_not_found",
@@ -76,9 +87,9 @@ class PosOrderPoints(models.AbstractModel):
                     total=self.currency_id.format(self.amount_total),
                 ),
             )
-        holds = {}
+        holds, found = {}, self._vms_payment_holds(payments)
         for payment in payments:
-            hold = self._vms_payment_hold(payment)
+            hold = self._vms_payment_hold(payment, found)
             if hold.kind != "points" or (
                 self.currency_id.compare_amounts(hold.amount, payment.amount) != 0
             ):
@@ -173,9 +184,11 @@ class PosOrderPoints(models.AbstractModel):
         if not lines:
             return []
         payments, other = [], 0.0
-        for payment in self.payment_ids.filtered(lambda p: p.amount > 0):
+        paid = self.payment_ids.filtered(lambda p: p.amount > 0)
+        found = self._vms_payment_holds(paid.filtered(lambda p: p._vms_is_loyalty()))
+        for payment in paid:
             if payment._vms_is_loyalty():
-                hold = self._vms_payment_hold(payment)
+                hold = self._vms_payment_hold(payment, found)
                 payments.append({"amount": payment.amount, "redemption": hold})
             else:
                 other += payment.amount

@@ -5,7 +5,8 @@
 - ``jobs``: fetches each job's image, prints it once, reports how it ended;
 - ``journal``: the ids of printed jobs, on disk;
 - ``reports``: status, scans and job results POSTed to Odoo;
-- ``client``: those HTTP calls, on kept-alive connections.
+- ``client``: those HTTP calls, on kept-alive connections;
+- ``worker``: the thread the job runner and the reporter each run.
 """
 
 import hashlib

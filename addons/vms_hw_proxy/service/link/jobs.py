@@ -13,18 +13,20 @@ queued twice.
 
 import collections
 import logging
-import threading
 import time
 
 from ..receipt import ReceiptError, decode_image
 from .client import OdooRefused
+from .worker import Worker
 
 _logger = logging.getLogger(__name__)
 
 
-class JobRunner:
+class JobRunner(Worker):
+    THREAD_NAME = "odoo-jobs"
+
     def __init__(self, client, reporter, journal, printer_source):
-        self.client = client
+        super().__init__(client)
         self.reporter = reporter
         self.journal = journal
         # Returns the receipt printer's driver, or None when there is none.
@@ -36,9 +38,6 @@ class JobRunner:
         # (queued, fetch, print) seconds of the last jobs printed: GET / shows them.
         self._phases = collections.deque(maxlen=100)
         self._queue = collections.deque()
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread = None
 
     def notify(self, payload):
         """A job notification from the bus (any thread; never blocks)."""
@@ -52,17 +51,6 @@ class JobRunner:
             self._notified_at[job_id] = time.monotonic()
             self._queue.append(job_id)
             self._cond.notify()
-
-    def start(self):
-        self._thread = threading.Thread(target=self._run, name="odoo-jobs", daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        if self._thread:
-            self._thread.join(self.client.timeout + 1)
 
     def _run(self):
         while True:

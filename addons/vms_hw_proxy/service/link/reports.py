@@ -28,10 +28,10 @@ Failures never affect printing for the till.
 """
 
 import logging
-import threading
 import time
 
 from .client import OdooRefused
+from .worker import Worker
 
 _logger = logging.getLogger(__name__)
 
@@ -43,8 +43,10 @@ RESULTS_PER_CALL = 50
 FINAL_STATES = ("done", "failed")
 
 
-class Reporter:
+class Reporter(Worker):
     """The one thread that POSTs status, scans and job results to Odoo."""
+
+    THREAD_NAME = "odoo-reports"
 
     MAX_BACKOFF = 60.0
     RESULTS_QUIET = 0.1  # seconds without a job after which results go
@@ -52,7 +54,7 @@ class Reporter:
     SENT_DELAY = 1.0  # a "sent" still true after this long is reported on its own
 
     def __init__(self, client, status_payload, *, interval=30.0):
-        self.client = client
+        super().__init__(client)
         # Called for each status report: {"devices": ..., "printer_width": ..., "bus": ...}
         self.status_payload = status_payload
         self.interval = interval
@@ -67,9 +69,6 @@ class Reporter:
         self._last_job_activity = 0.0
         self._status_due = True
         self._odoo_back = False  # the bus link reopened: Odoo answers again
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread = None
 
     @property
     def url(self):
@@ -127,17 +126,6 @@ class Reporter:
             return len(self._messages) + len(self._results)
 
     # -- the thread ------------------------------------------------------------------
-
-    def start(self):
-        self._thread = threading.Thread(target=self._run, name="odoo-reports", daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        if self._thread:
-            self._thread.join(self.client.timeout + 1)
 
     def _results_due(self, now):
         """(results to send now, seconds until some may be due); under the lock."""

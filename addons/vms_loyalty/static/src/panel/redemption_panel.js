@@ -14,6 +14,31 @@ function newKey() {
 }
 
 /**
+ * What the panel shows before a code is scanned: the state it starts with, and
+ * the one "Next customer", "Back", a cancel or another store go back to (the
+ * store, the points mode and today's records stay as they are).
+ */
+function scanScreen() {
+    return {
+        screen: "scan", // scan | found | otp | success | error
+        text: "",
+        pin: "",
+        card: "",
+        found: null,
+        amount: "",
+        points: "",
+        remarks: "",
+        rewardId: false,
+        otp: null,
+        otpCode: "",
+        pending: null,
+        result: null,
+        error: null,
+        chronology: [],
+    };
+}
+
+/**
  * The redemption panel of a store user, on a tablet or a phone at a branch:
  * scan (camera), upload (photo or screenshot of a QR code) or type a code;
  * see what it is; confirm an amount, points or a reward with receipt
@@ -31,24 +56,10 @@ export class RedemptionPanel extends Component {
         this.state = useState({
             stores: [],
             storeId: false,
-            screen: "scan", // scan | found | otp | success | error
             busy: false,
-            text: "",
-            pin: "",
-            card: "",
-            found: null,
-            amount: "",
-            points: "",
             pointsMode: "amount",
-            remarks: "",
-            rewardId: false,
-            otp: null,
-            otpCode: "",
-            pending: null,
-            result: null,
-            error: null,
-            chronology: [],
             today: [],
+            ...scanScreen(),
         });
         onWillStart(async () => {
             const answer = await rpc("/vms/panel/stores", {});
@@ -291,23 +302,7 @@ export class RedemptionPanel extends Component {
     }
 
     reset() {
-        Object.assign(this.state, {
-            screen: "scan",
-            text: "",
-            pin: "",
-            card: "",
-            found: null,
-            amount: "",
-            points: "",
-            remarks: "",
-            rewardId: false,
-            otp: null,
-            otpCode: "",
-            pending: null,
-            result: null,
-            error: null,
-            chronology: [],
-        });
+        Object.assign(this.state, scanScreen());
     }
 }
 
