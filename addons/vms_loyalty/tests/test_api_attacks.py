@@ -173,7 +173,9 @@ class TestApiAttacks(ApiCase):
         voucher = self.voucher(50.0, valid_to=self.company._vms_today() - timedelta(days=1))
 
         def refusals():
-            self.env.cr.execute("SELECT code FROM vms_refusal WHERE user_id = %s", [self.machine.id])
+            self.env.cr.execute(
+                "SELECT code FROM vms_refusal WHERE user_id = %s", [self.machine.id]
+            )
             return [code for (code,) in self.env.cr.fetchall()]
 
         before = refusals()
