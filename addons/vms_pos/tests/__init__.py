@@ -9,3 +9,4 @@ from . import test_pos_offline
 from . import test_pos_offline_tours
 from . import test_report
 from . import test_report_tour
+from . import test_pos_tender_attacks
