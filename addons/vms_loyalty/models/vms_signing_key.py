@@ -148,8 +148,11 @@ class VmsSigningKey(models.Model):
 
     def action_rotate(self):
         """A new signing key; the previous one keeps verifying until retired."""
-        # sudo: key management is a manager's action (the menu and the
-        # access rights say who); the private keys stay on the server.
+        # Odoo's model API calls a public method for anyone who may read keys
+        # (every store and till user): changing them is the managers' right.
+        self.check_access("write")
+        # sudo: the current key, whichever the caller named; the new key is
+        # made by the server (no user creates keys), its private part stays here.
         self.sudo().search([("state", "=", "current")]).write({"state": "verify"})
         self._vms_generate()
         return True

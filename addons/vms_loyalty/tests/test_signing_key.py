@@ -1,6 +1,7 @@
 import base64
 import json
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.vms_loyalty.exceptions import VmsInvalid
@@ -116,6 +117,23 @@ class TestSigningKey(VmsCase):
         self.assertNotEqual(new_key._vms_private_pem(), pem)
         self.voucher.invalidate_recordset(["qr_payload"])
         self.assertEqual(self.Keys._vms_verify(self.voucher.qr_payload)["kid"], new_key.kid)
+
+    def test_only_a_manager_rotates_the_keys(self):
+        """Rotation is a button of the model: Odoo's model API calls it for any
+        user who reads keys (every store and till user, of any company), so the
+        action itself asks for the managers' right to change keys."""
+        key = self.Keys._vms_current()
+        count = self.Keys.sudo().search_count([])
+        for user in (self.store_user, self.vms_user):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                key.with_user(user).action_rotate()
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                key.with_user(user).action_retire()
+        self.assertEqual(self.Keys._vms_current(), key)
+        self.assertEqual(self.Keys.sudo().search_count([]), count, "no key was made")
+        self.assertEqual(key.state, "current")
+        key.with_user(self.manager).action_rotate()
+        self.assertNotEqual(self.Keys._vms_current(), key)
 
     def test_an_expired_payload_is_refused(self):
         self.voucher.sudo()._vms_change_validity(self.days(-20), self.days(-1))
