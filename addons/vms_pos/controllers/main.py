@@ -57,6 +57,7 @@ class VmsPosController(http.Controller):
             if not method:
                 raise VmsError("invalid_payment_method", _("This payment method does not exist."))
             method.check_access("read")
+            method = method._vms_pos_in_store(params.get("session_id"))
             result = getattr(method, method_name)(params)
             return {"ok": True, **result}
         except api_input.InputError as error:

@@ -1,5 +1,6 @@
 import json
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import VmsPosCase
@@ -77,3 +78,52 @@ class TestPosTenderAttacks(VmsPosCase):
         # The till's session still works.
         answer = self.make_jsonrpc_request("/vms_pos/tender/hold", self.params())
         self.assertEqual((answer["ok"], answer["amount"]), (True, 20.0))
+
+    def test_the_store_is_the_tills_not_the_cashiers_home_store(self):
+        """The engine takes the store from ``env.company``; the till's routes
+        get no company from the till, so that was the cashier's own default
+        company. A cashier of the branch working at the main store's till
+        redeemed there what only the branch accepts (and the chronology
+        named the branch). The store is the till's company."""
+        branch = self.env["res.company"].create(
+            {"name": "Till Test Branch", "parent_id": self.company.id, "vms_code_prefix": "VMS"}
+        )
+        self.env.user.company_ids |= branch
+        self.pos_user.write({"company_ids": [(4, branch.id)], "company_id": branch.id})
+        branch_only = self.env["vms.campaign"].create(
+            {
+                "name": "Branch Only",
+                "code": "BRONLY",
+                "company_id": self.company.id,
+                "state": "running",
+                "store_ids": [(6, 0, branch.ids)],
+            }
+        )
+        voucher = self.new_voucher(20.0, campaign_id=branch_only.id)
+        self.assertEqual(self.till.config_id.company_id, self.company)
+        answer = self.make_jsonrpc_request(
+            "/vms_pos/tender/hold", {**self.params(), "code": voucher.code}
+        )
+        self.assertEqual(answer["error"]["code"], "wrong_store", answer)
+        self.assertFalse(self.env["vms.redemption"].search([("voucher_id", "=", voucher.id)]))
+        # A voucher of every store is taken, and the order's sync confirms it
+        # at the till's store, which its chronology row names.
+        data = self.order_data(self.till, [(self.desk_pad, 1, 20.0)], [])
+        params = self.params()
+        params["order"] = self.sale_payload(data)
+        answer = self.make_jsonrpc_request("/vms_pos/tender/hold", params)
+        self.assertTrue(answer["ok"], answer)
+        data["payment_ids"] = [
+            Command.create(
+                {
+                    "amount": 20.0,
+                    "payment_method_id": self.voucher_method.id,
+                    "uuid": params["payment"]["uuid"],
+                    "transaction_id": answer["transaction_id"],
+                    "payment_status": "done",
+                }
+            )
+        ]
+        data["amount_paid"] = 20.0
+        self.assertEqual(self.sync(data).state, "paid")
+        self.assertEqual(self.uses(self.voucher).store_id, self.company)
