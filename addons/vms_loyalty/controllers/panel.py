@@ -16,6 +16,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
 from ..exceptions import VmsError
+from ..tools import api_input
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +24,13 @@ _logger = logging.getLogger(__name__)
 class VmsPanelController(http.Controller):
     def _vms_call(self, store_id, method, *args):
         env = request.env
+        try:
+            # What the API's parser refuses in a body is refused here too: a NUL
+            # (PostgreSQL cannot store it), a lone surrogate (it cannot be
+            # encoded), any control character, and deep nesting, in any field.
+            api_input.check_strings(request.params, "params")
+        except api_input.InputError as error:
+            return self._vms_refusal(error.code, error.args[0])
         # sudo: the user's own list of companies, to check the store it asks for.
         allowed = env.user.sudo().company_ids.ids
         if not isinstance(store_id, int) or isinstance(store_id, bool) or store_id not in allowed:

@@ -11,7 +11,10 @@ The QR code of a voucher carries ``CODE.PAYLOAD.SIGNATURE``:
   ``crypto.subtle.verify({name: "ECDSA", hash: "SHA-256"}, ...)`` checks.
 
 One key pair per database, generated on first use; the private key never
-leaves the server (a field only the system group reads). Rotating makes a
+leaves the server: it is a column of the table but no field of the model
+(as Odoo keeps its API keys), so no user, not even an administrator, reads
+or exports it through the model API; only :meth:`VmsSigningKey._vms_private_pem`
+reads it, in SQL, to sign. Rotating makes a
 new key current and keeps the old ones verifying until they are retired.
 The public keys travel to the till with the POS data.
 """
@@ -28,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from odoo import _, api, fields, models
+from odoo.tools import SQL, sql
 
 from ..exceptions import VmsInvalid
 
@@ -70,10 +74,37 @@ class VmsSigningKey(models.Model):
     )
     public_x = fields.Char(string="Public Key X", readonly=True, required=True)
     public_y = fields.Char(string="Public Key Y", readonly=True, required=True)
-    private_pem = fields.Char(readonly=True, copy=False, groups="base.group_system")
     retired_at = fields.Datetime(readonly=True)
 
     _kid_unique = models.Constraint("UNIQUE(kid)", "A key id is unique.")
+
+    def init(self):
+        # The private key: a column the ORM does not know (see the module's doc).
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE %s ADD COLUMN IF NOT EXISTS private_key varchar",
+                SQL.identifier(self._table),
+            )
+        )
+        if sql.column_exists(self.env.cr, self._table, "private_pem"):
+            # Keys made when the private key was a field: that field's column is
+            # dropped at the end of the upgrade, so its keys are moved first.
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET private_key = private_pem "
+                    "WHERE private_key IS NULL AND private_pem IS NOT NULL",
+                    SQL.identifier(self._table),
+                )
+            )
+
+    def _vms_private_pem(self):
+        """The PEM of this key's private part, for the server to sign with."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL("SELECT private_key FROM %s WHERE id = %s", SQL.identifier(self._table), self.id)
+        )
+        row = self.env.cr.fetchone()
+        return row[0] if row else None
 
     # Keys ---------------------------------------------------------------------
 
@@ -87,18 +118,22 @@ class VmsSigningKey(models.Model):
             serialization.NoEncryption(),
         ).decode("ascii")
         # sudo: keys are the database's, created by the server for any signer.
-        return (
-            self.sudo()
-            .create(
-                {
-                    "kid": secrets.token_hex(4),
-                    "public_x": b64url(numbers.x.to_bytes(32, "big")),
-                    "public_y": b64url(numbers.y.to_bytes(32, "big")),
-                    "private_pem": pem,
-                }
-            )
-            .with_env(self.env)
+        key = self.sudo().create(
+            {
+                "kid": secrets.token_hex(4),
+                "public_x": b64url(numbers.x.to_bytes(32, "big")),
+                "public_y": b64url(numbers.y.to_bytes(32, "big")),
+            }
         )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %s SET private_key = %s WHERE id = %s",
+                SQL.identifier(self._table),
+                pem,
+                key.id,
+            )
+        )
+        return key.with_env(self.env)
 
     @api.model
     def _vms_current(self, create=True):
@@ -113,8 +148,11 @@ class VmsSigningKey(models.Model):
 
     def action_rotate(self):
         """A new signing key; the previous one keeps verifying until retired."""
-        # sudo: key management is a manager's action (the menu and the
-        # access rights say who); the private keys stay on the server.
+        # Odoo's model API calls a public method for anyone who may read keys
+        # (every store and till user): changing them is the managers' right.
+        self.check_access("write")
+        # sudo: the current key, whichever the caller named; the new key is
+        # made by the server (no user creates keys), its private part stays here.
         self.sudo().search([("state", "=", "current")]).write({"state": "verify"})
         self._vms_generate()
         return True
@@ -164,13 +202,13 @@ class VmsSigningKey(models.Model):
         key = key or self._vms_current()
         if not key:
             return None
-        # sudo: the private key is read here, on the server, to sign; it is
-        # never returned.
+        # sudo: the key id; the private key is read here, on the server, to
+        # sign, and never returned.
         key = key.sudo()
         claims = {**claims, "kid": key.kid}
         payload = b64url(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
         signed = f"{claims['c']}.{payload}"
-        private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+        private = serialization.load_pem_private_key(key._vms_private_pem().encode(), password=None)
         der = private.sign(signed.encode("ascii"), ec.ECDSA(hashes.SHA256()))
         r, s = decode_dss_signature(der)
         return f"{signed}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"

@@ -31,3 +31,4 @@ from . import test_panel_tour
 from . import test_panel_screenshots
 from . import test_signing_key
 from . import test_report
+from . import test_panel_attacks

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import VmsCase
 
@@ -91,3 +91,43 @@ class TestSecurity(VmsCase):
         voucher._vms_change_validity(self.today, self.days(10))
         self.assertEqual(voucher.state, "active")
         self.assert_replay(voucher)
+
+    def test_a_manager_of_another_company_reads_no_request_nor_refusal_of_this_one(self):
+        """The answers kept for retries hold the voucher's code and balance;
+        the refusals audit who was refused where. Neither is another
+        retailer's to read through the model API."""
+        self.as_manager(self.voucher).action_activate()
+        hold = (
+            self.env["vms.redemption"]
+            .with_user(self.store_user)
+            ._vms_hold(
+                self.voucher.code,
+                5.0,
+                order_ref="POS/0001",
+                idempotency_key="security-request-1",
+                channel="pos",
+            )
+        )
+        self.env.cr.execute(
+            "INSERT INTO vms_refusal (date, code, user_id, store_id) VALUES (now(), %s, %s, %s)",
+            ["voucher_blocked", self.store_user.id, self.company.id],
+        )
+        other_manager = new_test_user(
+            self.env,
+            login="vms_other_manager",
+            groups="base.group_user,vms_loyalty.group_vms_manager",
+            company_id=self.other_company.id,
+            company_ids=[self.other_company.id],
+        )
+        domain = [("redemption_id", "=", hold.id)]
+        requests = self.env["vms.idempotency"].with_user(self.manager).search(domain)
+        self.assertEqual(requests.response["code"], self.voucher.code)
+        other = self.env(
+            user=other_manager, context={"allowed_company_ids": [self.other_company.id]}
+        )
+        self.assertFalse(other["vms.idempotency"].search(domain))
+        with self.assertRaises(AccessError):
+            requests.with_env(other).read(["response"])
+        refusals = [("user_id", "=", self.store_user.id), ("code", "=", "voucher_blocked")]
+        self.assertTrue(self.env["vms.refusal"].with_user(self.manager).search(refusals))
+        self.assertFalse(other["vms.refusal"].search(refusals))

@@ -1,6 +1,7 @@
 import base64
 import json
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.vms_loyalty.exceptions import VmsInvalid
@@ -104,6 +105,51 @@ class TestSigningKey(VmsCase):
         self.refused_with("payload_key_retired", printed)
         # The private key stays on the server: not even a VMS Manager reads it.
         self.assertNotIn("private_pem", new_key.with_user(self.manager).read()[0])
+
+    def test_no_user_reads_the_private_key_through_the_model_api(self):
+        """Not even an administrator: read, search_read, export or fields_get
+        never give the private key, which only the server reads to sign."""
+        key = self.Keys._vms_current()
+        pem = key._vms_private_pem()
+        self.assertIn("BEGIN PRIVATE KEY", pem)
+        admin = self.env.ref("base.user_admin")
+        self.assertTrue(admin.has_group("base.group_system"))
+        Keys = self.Keys.with_user(admin).with_context(allowed_company_ids=admin.company_id.ids)
+        fields = Keys.fields_get(attributes=["type"])
+        self.assertFalse([name for name in fields if "private" in name])
+        plain = [name for name, field in fields.items() if "many" not in field["type"]]
+        answers = [
+            Keys.browse(key.id).read(),
+            Keys.search_read([("id", "=", key.id)]),
+            Keys.browse(key.id).export_data(plain)["datas"],
+        ]
+        for answer in answers:
+            self.assertNotIn(pem.splitlines()[1], str(answer))
+        self.assertNotIn("PRIVATE", str(answers))
+        # The server signs with it, and rotation makes a new one.
+        self.assertEqual(self.Keys._vms_verify(self.voucher.qr_payload)["kid"], key.kid)
+        self.Keys.with_user(self.manager).action_rotate()
+        new_key = self.Keys._vms_current()
+        self.assertNotEqual(new_key._vms_private_pem(), pem)
+        self.voucher.invalidate_recordset(["qr_payload"])
+        self.assertEqual(self.Keys._vms_verify(self.voucher.qr_payload)["kid"], new_key.kid)
+
+    def test_only_a_manager_rotates_the_keys(self):
+        """Rotation is a button of the model: Odoo's model API calls it for any
+        user who reads keys (every store and till user, of any company), so the
+        action itself asks for the managers' right to change keys."""
+        key = self.Keys._vms_current()
+        count = self.Keys.sudo().search_count([])
+        for user in (self.store_user, self.vms_user):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                key.with_user(user).action_rotate()
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                key.with_user(user).action_retire()
+        self.assertEqual(self.Keys._vms_current(), key)
+        self.assertEqual(self.Keys.sudo().search_count([]), count, "no key was made")
+        self.assertEqual(key.state, "current")
+        key.with_user(self.manager).action_rotate()
+        self.assertNotEqual(self.Keys._vms_current(), key)
 
     def test_an_expired_payload_is_refused(self):
         self.voucher.sudo()._vms_change_validity(self.days(-20), self.days(-1))

@@ -101,18 +101,24 @@ def _depth(text):
     return deepest
 
 
-def _check_strings(value, path="body"):
-    """No NUL nor other control character in any key or string."""
+def check_strings(value, path="body", depth=0):
+    """No NUL nor other control character (nor a lone surrogate, which cannot
+    even be encoded) in any key or string, and no nesting deeper than
+    :data:`MAX_DEPTH`. Also the rule of the panel's and the till's JSON-RPC
+    routes, whose bodies Odoo parses itself."""
     if isinstance(value, str):
         if not value.isprintable():
             raise InputError("invalid_payload", f"{path} holds a control character.", field=path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_strings(key, path)
-            _check_strings(item, key)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item, path)
+    elif isinstance(value, (dict, list)):
+        if depth >= MAX_DEPTH:
+            raise InputError("invalid_payload", f"{path} is nested too deeply.", field=path)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check_strings(key, path, depth)
+                check_strings(item, key, depth + 1)
+        else:
+            for item in value:
+                check_strings(item, path, depth + 1)
 
 
 def load_body(raw, max_bytes=MAX_BODY):
@@ -142,7 +148,7 @@ def load_body(raw, max_bytes=MAX_BODY):
         raise InputError("invalid_json", "The body is not JSON.", status=400) from None
     if not isinstance(body, dict):
         raise InputError("invalid_json", "The body must be a JSON object.", status=400)
-    _check_strings(body)
+    check_strings(body)
     return body
 
 

@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
 
 from odoo.addons.vms_loyalty.exceptions import VmsError
+from odoo.addons.vms_loyalty.tools import api_input
 
 from ..models.res_company import SMS_SIMULATOR_ENV
 from ..tools import sms_simulator
@@ -44,6 +45,10 @@ class VmsPosController(http.Controller):
         """
         method_name = ACTIONS.get(action)
         try:
+            # As in the VMS API's bodies: no NUL, lone surrogate or other control
+            # character in any field (PostgreSQL or the JSON encoder would fail
+            # on it), and no deep nesting.
+            api_input.check_strings(request.params, "params")
             if not method_name:
                 raise VmsError("unknown_action", _("Unknown voucher tender action."))
             if isinstance(payment_method_id, bool) or not isinstance(payment_method_id, int):
@@ -52,8 +57,11 @@ class VmsPosController(http.Controller):
             if not method:
                 raise VmsError("invalid_payment_method", _("This payment method does not exist."))
             method.check_access("read")
+            method = method._vms_pos_in_store(params.get("session_id"))
             result = getattr(method, method_name)(params)
             return {"ok": True, **result}
+        except api_input.InputError as error:
+            return {"ok": False, "error": {"code": error.code, "message": error.args[0]}}
         except VmsError as error:
             request.env.cr.rollback()
             return {"ok": False, "error": error.to_dict()}

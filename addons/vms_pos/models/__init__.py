@@ -1,3 +1,4 @@
+from . import ir_http
 from . import account_chart_template
 from . import barcode_rule
 from . import product_template

@@ -150,7 +150,9 @@ class PosOrder(models.Model):
         order_id = super()._process_order(order, existing_order)
         pos_order = self.browse(order_id)
         if pos_order.state not in ("draft", "cancel"):
-            pos_order._vms_settle()
+            # In the till's store: the engine takes it from env.company, which
+            # is the cashier's, not necessarily the till's.
+            pos_order.with_company(pos_order.company_id)._vms_settle()
         return order_id
 
     def _vms_settle(self):

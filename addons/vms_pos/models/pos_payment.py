@@ -1,7 +1,15 @@
-from odoo import api, fields, models
+import json
+
+from odoo import _, api, fields, models
+
+from odoo.addons.vms_loyalty.exceptions import VmsInvalid
+from odoo.addons.vms_loyalty.tools import api_input
 
 from .pos_payment_method import TERMINAL, TERMINALS
 from .pos_payment_method_points import POINTS_TERMINAL
+
+# A tender's details: a signed QR (at most 2 KB) and a few figures.
+MAX_TENDER = 8 * 1024
 
 
 class PosPayment(models.Model):
@@ -17,6 +25,41 @@ class PosPayment(models.Model):
         readonly=True,
         help="The voucher payment could not be confirmed at the sync; a VMS Manager settles it.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._vms_check_tender(vals.get("vms_tender"))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "vms_tender" in vals:
+            self._vms_check_tender(vals["vms_tender"])
+        return super().write(vals)
+
+    @api.model
+    def _vms_check_tender(self, tender):
+        """The till sends a payment line's voucher details with the order: they
+        are the caller's, and PostgreSQL refuses a NUL in JSON (a lone
+        surrogate cannot even be encoded). What no till sends is refused with
+        the order, before it is stored; what is readable but wrong (a forged
+        QR) is the offline replay's to file as a conflict."""
+        if tender in (None, False):
+            return
+        try:
+            if not isinstance(tender, dict):
+                raise api_input.InputError("invalid_tender", "not an object")
+            api_input.check_strings(tender, "vms_tender")
+            if len(json.dumps(tender)) > MAX_TENDER:
+                raise api_input.InputError("invalid_tender", "too large")
+        except (api_input.InputError, TypeError, ValueError):
+            raise VmsInvalid(
+                "invalid_tender",
+                _(
+                    "The voucher details of a payment line are not readable: remove the "
+                    "voucher payment and take the voucher again."
+                ),
+            ) from None
 
     def _vms_is_voucher(self):
         return self.payment_method_id.use_payment_terminal == TERMINAL

@@ -111,6 +111,18 @@ class PosPaymentMethod(models.Model):
     # What the till sends
     # ------------------------------------------------------------------
 
+    def _vms_pos_in_store(self, session_id):
+        """This tender in the store of the till it is used at.
+
+        The engine takes the store from ``env.company``; the till's routes
+        carry no company of their own, so that was the cashier's default
+        company, not the till's (a cashier of one branch working at another's
+        till). The session is checked again by each action."""
+        session = self.env["pos.session"].browse(_record_id(session_id, "session")).exists()
+        if not session:
+            return self
+        return self.with_company(session.config_id.company_id)
+
     def _vms_pos_voucher_session(self, session_id):
         session = self._vms_pos_session(session_id)
         if self.use_payment_terminal != TERMINAL:

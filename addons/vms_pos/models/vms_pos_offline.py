@@ -49,7 +49,9 @@ class VmsPosOffline(models.AbstractModel):
         )
         if done:
             return None  # replayed by an earlier sync of this order
-        code = tender.get("code") or ""
+        # The till's word for the code, until the signed payload names it.
+        code = tender.get("code")
+        code = code if isinstance(code, str) and len(code) <= 128 else ""
         amount = currency.round(payment.amount)
         voucher = None
         reference = order.pos_reference or order.name

@@ -10,3 +10,4 @@ from . import test_pos_offline_tours
 from . import test_report
 from . import test_report_tour
 from . import test_panel_print
+from . import test_pos_tender_attacks

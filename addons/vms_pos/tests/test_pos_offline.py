@@ -1,10 +1,17 @@
+import base64
 import copy
 from uuid import uuid4
 
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.vms_loyalty.exceptions import VmsError
+
 from .common import VmsPosCase
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @tagged("post_install", "-at_install")
@@ -175,3 +182,52 @@ class TestPosOffline(VmsPosCase):
         qr = self.env["vms.signing.key"]._vms_sign_voucher(voucher)
         _payment_uuid, info = self.hold(self.till, data, qr, 20.0)
         self.assertEqual((info["code"], info["amount"]), (voucher.code, 20.0))
+
+    def test_hostile_tenders_spend_nothing_and_are_filed(self):
+        """What the sync gets in a payment's ``vms_tender`` is the caller's: a
+        tender no till books is filed as a conflict (the order is kept, nothing
+        is spent), never a server error."""
+        voucher = self.new_voucher(30.0)
+        signed = self.env["vms.signing.key"]._vms_sign_voucher(voucher)
+        code, _payload, signature = signed.split(".")
+        kid_number = b64(b'{"kid": 1}')
+        not_utf8 = b64(b"\xff\xfe{")
+        surrogate = b64(b'"\\ud800"')
+        hostile = {
+            "code and payload are lists": {"code": [code], "payload": [signed]},
+            "a number for the payload": {"code": {"a": 1}, "payload": 5},
+            "not base64": {"payload": f"{code}.!!!.{signature}"},
+            "not an object": {"payload": f"{code}.{b64(b'[1, 2]')}.{signature}"},
+            "a number for the key id": {"payload": f"{code}.{kid_number}.{signature}"},
+            "not UTF-8": {"payload": f"{code}.{not_utf8}.{signature}"},
+            "a lone surrogate in the QR": {"payload": f"{code}.{surrogate}.x"},
+            "a long QR": {"payload": "A" * 4000},
+        }
+        for name, tender in hostile.items():
+            with self.subTest(name):
+                data = self.offline_order(self.till, voucher, 10.0)
+                payment = data["payment_ids"][0][2]
+                payment["vms_tender"] = {"offline": True, "pending": True, **tender}
+                order = self.sync(data)
+                self.assertEqual(order.state, "paid")
+                self.assertTrue(self.conflicts(order), name)
+                voucher.invalidate_recordset()
+                self.assertEqual(voucher.spent_amount, 0.0, name)
+        # Details no till sends, which PostgreSQL cannot store or that are
+        # unbounded, refuse the order before anything is saved.
+        unreadable = {
+            "a NUL": {"code": f"{code}\x00", "payload": signed},
+            "a lone surrogate": {"code": code, "payload": f"{signed}\ud800"},
+            "huge": {"code": code, "payload": "A" * 100_000},
+            "nested": {"code": code, "payload": [[[[[[[signed]]]]]]]},
+        }
+        for name, tender in unreadable.items():
+            with self.subTest(name):
+                data = self.offline_order(self.till, voucher, 10.0)
+                data["payment_ids"][0][2]["vms_tender"] = {"offline": True, **tender}
+                with self.assertRaises(VmsError) as caught:
+                    self.sync(data)
+                self.assertEqual(caught.exception.code, "invalid_tender")
+                self.assertFalse(self.env["pos.order"].search([("uuid", "=", data["uuid"])]))
+        voucher.invalidate_recordset()
+        self.assertEqual(voucher.spent_amount, 0.0)
