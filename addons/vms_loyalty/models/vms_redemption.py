@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError
 
 from ..exceptions import VmsConflict, VmsError, VmsNotFound
 from ..tools import rules
+from ..tools.audit import refusals_audited
 
 HOLD_STATES = [
     ("held", "Held"),
@@ -188,7 +189,8 @@ class VmsRedemption(models.Model):
         Requests = self.env["vms.idempotency"].sudo()
         answer, digest = Requests._vms_replayed(key, operation, inputs)
         if answer is None:
-            hold = action()
+            with refusals_audited(self.env):
+                hold = action()
             answer = hold._vms_result()
             Requests._vms_remember(key, operation, digest, answer, hold.id)
         return answer

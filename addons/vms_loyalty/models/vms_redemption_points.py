@@ -12,6 +12,7 @@ from odoo import _, api, fields, models
 from ..exceptions import VmsError, VmsInvalid
 from ..tools import codes, rules
 from ..tools import points as points_rules
+from ..tools.audit import refusals_audited
 
 POINTS_PURPOSES = [
     ("redeem", "Paying with Points"),
@@ -201,46 +202,47 @@ class VmsRedemption(models.Model):
         answer, digest = Requests._vms_replayed(idempotency_key, "points_redeem", inputs)
         if answer is not None:
             return answer
-        self._vms_check_points_request(order_ref, channel, points, amount)
-        is_card = isinstance(holder, str) or (holder and holder._name == "vms.card")
-        if express and is_card and not (otp_id or otp_code or verified_otp):
-            answer = self._vms_points_redeem_express(
-                holder,
-                points=points,
-                amount=amount,
-                order_ref=order_ref,
-                channel=channel,
-                bill_amount=bill_amount,
-                idempotency_key=idempotency_key,
-                digest=digest,
-            )
-            if answer is not None:
-                return answer
-        account, card = self._vms_points_account(holder)
-        store = self._vms_request_store()
-        # A refused confirmation (a missing OTP ...) leaves no hold behind, even
-        # for a caller that goes on with its transaction (the till's sync).
-        with self.env.cr.savepoint():
-            hold = self._vms_create_points_hold(
-                account,
-                card,
-                points=points,
-                amount=amount,
-                order_ref=order_ref,
-                channel=channel,
-                expires_at=self._vms_expiry(rules.hold_ttl(self.env, store)),
-                purpose="redeem",
-            )
-            hold._vms_confirm_now(
-                idempotency_key,
-                otp_id=otp_id,
-                otp_code=otp_code,
-                verified_otp=verified_otp,
-                bill_amount=bill_amount,
-            )
-        answer = hold._vms_result()
-        Requests._vms_remember(idempotency_key, "points_redeem", digest, answer, hold.id)
-        return answer
+        with refusals_audited(self.env):
+            self._vms_check_points_request(order_ref, channel, points, amount)
+            is_card = isinstance(holder, str) or (holder and holder._name == "vms.card")
+            if express and is_card and not (otp_id or otp_code or verified_otp):
+                answer = self._vms_points_redeem_express(
+                    holder,
+                    points=points,
+                    amount=amount,
+                    order_ref=order_ref,
+                    channel=channel,
+                    bill_amount=bill_amount,
+                    idempotency_key=idempotency_key,
+                    digest=digest,
+                )
+                if answer is not None:
+                    return answer
+            account, card = self._vms_points_account(holder)
+            store = self._vms_request_store()
+            # A refused confirmation (a missing OTP ...) leaves no hold behind, even
+            # for a caller that goes on with its transaction (the till's sync).
+            with self.env.cr.savepoint():
+                hold = self._vms_create_points_hold(
+                    account,
+                    card,
+                    points=points,
+                    amount=amount,
+                    order_ref=order_ref,
+                    channel=channel,
+                    expires_at=self._vms_expiry(rules.hold_ttl(self.env, store)),
+                    purpose="redeem",
+                )
+                hold._vms_confirm_now(
+                    idempotency_key,
+                    otp_id=otp_id,
+                    otp_code=otp_code,
+                    verified_otp=verified_otp,
+                    bill_amount=bill_amount,
+                )
+            answer = hold._vms_result()
+            Requests._vms_remember(idempotency_key, "points_redeem", digest, answer, hold.id)
+            return answer
 
     # ------------------------------------------------------------------
     # Points to voucher

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 
 from ..exceptions import VmsError
 from ..tools import rules
+from ..tools.audit import refusals_audited
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +93,8 @@ class VmsRedemptionVoucher(models.AbstractModel):
         read-only replica).
 
         Every voucher request of the till, the panel, the API and its express
-        lane is decided here, so this is where a refused spend (``lock``) is
-        recorded for the operator audit (``vms.refusal``), before it reaches
-        the caller."""
-        try:
-            return self._vms_decide_now(code, amount, lock=lock, exclude=exclude, pin=pin, **sale)
-        except VmsError as error:
-            if lock:
-                self.env["vms.refusal"]._vms_record(error.code)
-            raise
+        lane is decided here."""
+        return self._vms_decide_now(code, amount, lock=lock, exclude=exclude, pin=pin, **sale)
 
     @api.model
     def _vms_decide_now(self, code, amount, *, lock, exclude=None, pin=None, **sale):
@@ -271,35 +265,38 @@ class VmsRedemptionVoucher(models.AbstractModel):
         answer, digest = Requests._vms_replayed(idempotency_key, "redeem", inputs)
         if answer is not None:
             return answer
-        self._vms_check_order(order_ref, channel)
-        decision = self._vms_decide(code, amount, lock=True, **(sale_from() if sale_from else sale))
-        ttl = rules.hold_ttl(self.env, decision.store)
-        voucher = decision.voucher
-        plain = not (
-            decision.needs_pin
-            or voucher.value_type != "nominal"
-            or rules.otp_required(decision.voucher_store, voucher.holder_id, decision.eligible)
-            or rules.pays_out_remainder(
-                decision.campaign, voucher, decision.money, voucher.spent + decision.eligible
+        with refusals_audited(self.env):
+            self._vms_check_order(order_ref, channel)
+            decision = self._vms_decide(
+                code, amount, lock=True, **(sale_from() if sale_from else sale)
             )
-        )
-        if express and plain:
-            return self._vms_redeem_express(
-                decision,
-                order_ref=order_ref,
-                channel=channel,
-                ttl=ttl,
-                idempotency_key=idempotency_key,
-                digest=digest,
+            ttl = rules.hold_ttl(self.env, decision.store)
+            voucher = decision.voucher
+            plain = not (
+                decision.needs_pin
+                or voucher.value_type != "nominal"
+                or rules.otp_required(decision.voucher_store, voucher.holder_id, decision.eligible)
+                or rules.pays_out_remainder(
+                    decision.campaign, voucher, decision.money, voucher.spent + decision.eligible
+                )
             )
-        # A refused confirmation (a missing OTP ...) leaves no hold behind, even
-        # for a caller that goes on with its transaction (the till's sync).
-        with self.env.cr.savepoint():
-            hold = self._vms_create_hold(decision, order_ref, channel, ttl)
-            hold._vms_confirm_now(idempotency_key, otp_id=otp_id, otp_code=otp_code)
-        answer = hold._vms_result()
-        Requests._vms_remember(idempotency_key, "redeem", digest, answer, hold.id)
-        return answer
+            if express and plain:
+                return self._vms_redeem_express(
+                    decision,
+                    order_ref=order_ref,
+                    channel=channel,
+                    ttl=ttl,
+                    idempotency_key=idempotency_key,
+                    digest=digest,
+                )
+            # A refused confirmation (a missing OTP ...) leaves no hold behind, even
+            # for a caller that goes on with its transaction (the till's sync).
+            with self.env.cr.savepoint():
+                hold = self._vms_create_hold(decision, order_ref, channel, ttl)
+                hold._vms_confirm_now(idempotency_key, otp_id=otp_id, otp_code=otp_code)
+            answer = hold._vms_result()
+            Requests._vms_remember(idempotency_key, "redeem", digest, answer, hold.id)
+            return answer
 
     @api.model
     def _vms_check_order(self, order_ref, channel):

@@ -17,11 +17,13 @@ class VmsRefusal(models.Model):
     store. Ids, not Many2one: that connection must never wait for a lock the
     request holds, as a foreign key check would.
 
-    Only refused spends are recorded (holds, redemptions, the express lane,
-    from the till, the panel or the API), not refused previews (validate):
-    a preview spends nothing, the same code is often checked again before
-    it is spent, and the API serves previews read-only, possibly from a
-    replica, which an audit write would tie back to the primary.
+    Only refused spends are recorded, vouchers and points alike (holds,
+    confirmations, one-call redemptions, conversions, reward claims and
+    reversals, from the till, the panel or the API: see tools/audit.py), not
+    refused previews (validate): a preview spends nothing, the same code is
+    often checked again before it is spent, and the API serves previews
+    read-only, possibly from a replica, which an audit write would tie back
+    to the primary.
     """
 
     _name = "vms.refusal"

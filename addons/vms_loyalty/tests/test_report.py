@@ -392,6 +392,20 @@ class TestReportOperator(ReportCase):
             self.assertEqual(cr.fetchall(), [(caught.exception.code, self.company.id)])
         self.assertNotIn(self.voucher_c.code, caught.exception.code)
 
+    def test_a_refused_points_spend_is_recorded_once(self):
+        self.addCleanup(self._forget_refusals, self.store_user.id)
+        with self.assertRaises(VmsError) as caught:
+            self.Engine._vms_points_redeem(
+                self.card,
+                points=10**6,
+                order_ref="POS/TOO-MANY",
+                idempotency_key="report-refused-points",
+                channel="pos",
+            )
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT code FROM vms_refusal WHERE user_id = %s", [self.store_user.id])
+            self.assertEqual(cr.fetchall(), [(caught.exception.code,)])
+
     def test_a_refused_preview_is_not_recorded(self):
         """Validate spends nothing and may run on a replica: its refusal is
         answered, not audited."""
