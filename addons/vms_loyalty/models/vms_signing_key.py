@@ -98,13 +98,24 @@ class VmsSigningKey(models.Model):
             )
 
     def _vms_private_pem(self):
-        """The PEM of this key's private part, for the server to sign with."""
+        """The PEM of this key's private part, for the server to sign with;
+        read once per transaction (a list or a print batch signs many
+        vouchers with it; a key's private part never changes)."""
         self.ensure_one()
-        self.env.cr.execute(
-            SQL("SELECT private_key FROM %s WHERE id = %s", SQL.identifier(self._table), self.id)
-        )
-        row = self.env.cr.fetchone()
-        return row[0] if row else None
+        known = self.env.cr.cache.setdefault("vms_signing_private_pem", {})
+        if self.id not in known:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT private_key FROM %s WHERE id = %s",
+                    SQL.identifier(self._table),
+                    self.id,
+                )
+            )
+            row = self.env.cr.fetchone()
+            if not row or not row[0]:
+                return None
+            known[self.id] = row[0]
+        return known[self.id]
 
     # Keys ---------------------------------------------------------------------
 

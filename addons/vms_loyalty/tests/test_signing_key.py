@@ -65,6 +65,7 @@ class TestSigningKey(VmsCase):
             self.assertTrue(all(p.count(".") == 2 for p in payloads), "all of them signed")
             return self.env.cr.sql_log_count - before
 
+        queries(1)  # the first signature of the transaction reads the key's private part
         self.assertEqual(queries(20), queries(2))
 
     def test_a_tampered_payload_is_refused(self):
