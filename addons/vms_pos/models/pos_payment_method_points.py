@@ -359,30 +359,8 @@ class PosPaymentMethodPoints(models.AbstractModel):
         )
         if method:
             return method
-        Account = self.env["account.account"].sudo().with_company(company)
-        account = Account.create(
-            {
-                "name": _("Club Points Outstanding"),
-                "code": Account._search_new_account_code("2196"),
-                "account_type": "liability_current",
-                "reconcile": False,
-            }
-        )
-        Journal = self.env["account.journal"].sudo().with_company(company)
-        taken = set(Journal.search([("company_id", "=", company.id)]).mapped("code"))
-        code, suffix = "PTS", 1
-        while code in taken:
-            suffix += 1
-            code = f"PTS{suffix}"
-        journal = Journal.create(
-            {
-                "name": _("Club Points"),
-                "code": code,
-                "type": "bank",
-                "company_id": company.id,
-                "show_on_dashboard": False,
-            }
-        )
+        account = company._vms_new_tender_account(_("Club Points Outstanding"), "2196")
+        journal = company._vms_new_tender_journal(_("Club Points"), "PTS")
         return Method.create(
             {
                 "name": _("Loyalty Points"),

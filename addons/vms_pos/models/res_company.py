@@ -57,6 +57,39 @@ class ResCompany(models.Model):
     # The voucher tender
     # ------------------------------------------------------------------
 
+    def _vms_new_tender_account(self, name, code_start):
+        """A liability account for what a loyalty tender pays (vouchers, points)."""
+        self.ensure_one()
+        Account = self.env["account.account"].sudo().with_company(self)
+        return Account.create(
+            {
+                "name": name,
+                "code": Account._search_new_account_code(code_start),
+                "account_type": "liability_current",
+                "reconcile": False,
+            }
+        )
+
+    def _vms_new_tender_journal(self, name, code):
+        """A journal of a loyalty tender, under ``code`` or the first free
+        ``code2``, ``code3`` ... of this company."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo().with_company(self)
+        taken = set(Journal.search([("company_id", "=", self.id)]).mapped("code"))
+        free, suffix = code, 1
+        while free in taken:
+            suffix += 1
+            free = f"{code}{suffix}"
+        return Journal.create(
+            {
+                "name": name,
+                "code": free,
+                "type": "bank",
+                "company_id": self.id,
+                "show_on_dashboard": False,
+            }
+        )
+
     def _vms_pos_setup_voucher_tender(self):
         """Give each company with a chart of accounts its voucher liability
         account, its voucher journal and a Voucher payment method (kept if
@@ -67,34 +100,11 @@ class ResCompany(models.Model):
                 continue
             company = record.sudo()  # sudo: accounting set-up, run by install and chart loading
             account = company.vms_voucher_account_id
-            Account = self.env["account.account"].sudo().with_company(company)
             if not account:
-                account = Account.create(
-                    {
-                        "name": _("Vouchers Outstanding"),
-                        "code": Account._search_new_account_code("2195"),
-                        "account_type": "liability_current",
-                        "reconcile": False,
-                    }
-                )
+                account = company._vms_new_tender_account(_("Vouchers Outstanding"), "2195")
             journal = company.vms_voucher_journal_id
             if not journal:
-                Journal = self.env["account.journal"].sudo().with_company(company)
-                code = "VCH"
-                taken = set(Journal.search([("company_id", "=", company.id)]).mapped("code"))
-                suffix = 1
-                while code in taken:
-                    suffix += 1
-                    code = f"VCH{suffix}"
-                journal = Journal.create(
-                    {
-                        "name": _("Vouchers"),
-                        "code": code,
-                        "type": "bank",
-                        "company_id": company.id,
-                        "show_on_dashboard": False,
-                    }
-                )
+                journal = company._vms_new_tender_journal(_("Vouchers"), "VCH")
             company.write(
                 {"vms_voucher_account_id": account.id, "vms_voucher_journal_id": journal.id}
             )
