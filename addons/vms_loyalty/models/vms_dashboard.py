@@ -27,7 +27,7 @@ class VmsDashboard(models.AbstractModel):
         """This month in the user's time zone, as domain values: ``(its first
         day, its start and the next month's start in UTC, as Odoo stores
         datetimes)``."""
-        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        tz = self.env.tz  # Odoo's: the context's or the user's zone, UTC if invalid
         first_day = date_utils.start_of(datetime.now(tz).date(), "month")
 
         def utc_midnight(day):
@@ -136,7 +136,12 @@ class VmsDashboard(models.AbstractModel):
     def action_open_measure(self, key, store_id):
         """The report behind one figure of one store, filtered as the figure."""
         measure = next((m for m in self._vms_dashboard_readable() if m["key"] == key), None)
-        if measure is None or store_id not in self.env.companies.ids:
+        if (
+            measure is None
+            or not isinstance(store_id, int)
+            or isinstance(store_id, bool)
+            or store_id not in self.env.companies.ids
+        ):
             raise UserError(_("This figure is not on your dashboard."))
         action = self.env["ir.actions.act_window"]._for_xml_id(measure["action"])
         action["domain"] = [*measure["domain"], ("store_id", "=", store_id)]

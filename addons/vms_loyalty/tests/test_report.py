@@ -513,8 +513,11 @@ class TestDashboard(ReportCase):
             rows = self.env[action["res_model"]].with_user(self.manager).search(action["domain"])
             self.assertEqual(sum(rows.mapped("amount")), 50.0)
             self.assertEqual(action["res_model"], "vms.report.redemption")
-            with self.assertRaises(UserError):
-                Dashboard.action_open_measure("redeemed_amount", self.other_company.id)
+            for wrong in (self.other_company.id, float(self.company.id), True, "1", None):
+                with self.subTest(store_id=wrong), self.assertRaises(UserError):
+                    Dashboard.action_open_measure("redeemed_amount", wrong)
+            # A zone Odoo does not know falls back to UTC, as Odoo does.
+            self.assertTrue(Dashboard.with_context(tz="Bad/Zone").get_dashboard_data()["stores"])
             with self.assertRaises(UserError):
                 Dashboard.with_user(self.store_user).action_open_measure(
                     "refusal_count", self.company.id

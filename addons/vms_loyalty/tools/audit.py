@@ -4,6 +4,8 @@ from contextlib import contextmanager
 
 from ..exceptions import VmsError
 
+UNAUDITED = {"too_many_unknown_codes"}
+
 
 @contextmanager
 def refusals_audited(env):
@@ -13,7 +15,9 @@ def refusals_audited(env):
     try:
         yield
     except VmsError as error:
-        if not getattr(error, "vms_audited", False):
+        # A throttled caller's refusals are counted where the throttle is
+        # (vms.voucher.lookup.failure): recording each would let it flood this.
+        if not getattr(error, "vms_audited", False) and error.code not in UNAUDITED:
             error.vms_audited = True
             env["vms.refusal"]._vms_record(error.code)
         raise
