@@ -193,6 +193,14 @@ class VmsVoucher(models.Model):
     )
     _state_campaign_idx = models.Index("(campaign_id, state)")
 
+    def init(self):
+        # Vouchers are written in batches of thousands, then each updated in
+        # place at every spend (spent amount, balance: not indexed). Room left
+        # on each page lets PostgreSQL keep such an update on its page without
+        # a new entry in each of the table's nine indexes (a HOT update). It
+        # applies to the pages written from now on.
+        self.env.cr.execute("ALTER TABLE vms_voucher SET (fillfactor = 80)")
+
     # Computes ----------------------------------------------------------------
 
     @api.depends("code", "barcode")

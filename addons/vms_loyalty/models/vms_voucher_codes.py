@@ -213,6 +213,7 @@ class VmsVoucherCodes(models.AbstractModel):
             log_exceptions=False,
         )
         row = self.env.cr.fetchone()
-        if lock:
-            self.invalidate_model()
+        # No cache to drop after the lock: in Odoo's REPEATABLE READ a row that
+        # changed since this transaction's snapshot cannot be locked (the
+        # request fails and is retried), so what the ORM read of it is current.
         return rules.Voucher(*row) if row else None
