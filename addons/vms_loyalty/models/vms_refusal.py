@@ -1,10 +1,13 @@
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 
 from ..tools.counting import counting_cursor
 
 _logger = logging.getLogger(__name__)
+# The operator audit compares a month with the same month a year before.
+KEEP_FOR = timedelta(days=400)
 
 
 class VmsRefusal(models.Model):
@@ -50,3 +53,9 @@ class VmsRefusal(models.Model):
                 )
         except Exception:  # noqa: BLE001 - an audit row never hides the refusal
             _logger.warning("could not record a refused redemption (%s)", code, exc_info=True)
+
+    @api.autovacuum
+    def _gc_old_refusals(self):
+        self.env.cr.execute(
+            "DELETE FROM vms_refusal WHERE date < %s", [fields.Datetime.now() - KEEP_FOR]
+        )

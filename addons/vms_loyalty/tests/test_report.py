@@ -1,12 +1,15 @@
 import subprocess
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
 from ..exceptions import VmsError
+from ..models.vms_voucher_lookup_failure import UNKNOWN_LIMIT
+from ..tools import codes
 from .common_points import PointsCase
 
 
@@ -418,6 +421,56 @@ class TestReportOperator(ReportCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT count(*) FROM vms_refusal WHERE user_id = %s", [self.store_user.id])
             self.assertEqual(cr.fetchone(), (0,))
+
+    def test_a_throttled_callers_refusals_are_not_recorded(self):
+        """A caller refused for too many unknown barcodes is counted where the
+        throttle is; an audit row per try would let it flood the audit."""
+        uid = self.store_user.id
+        self.addCleanup(self._forget_refusals, uid)
+        self.addCleanup(self._forget_lookup_failures, uid)
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "INSERT INTO vms_voucher_lookup_failure (user_id, date) "
+                "SELECT %s, now() at time zone 'UTC' FROM generate_series(1, %s)",
+                [uid, UNKNOWN_LIMIT],
+            )
+        unknown = "200000000000" + str(codes.ean13_check_digit("200000000000"))
+        for _try in range(3):
+            with self.assertRaises(VmsError) as caught:
+                self.env["vms.redemption"].with_user(self.store_user)._vms_hold(
+                    unknown,
+                    5.0,
+                    order_ref="POS/T",
+                    idempotency_key=f"report-throttled-{_try}",
+                    channel="pos",
+                )
+            self.assertEqual(caught.exception.code, "too_many_unknown_codes")
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM vms_refusal WHERE user_id = %s", [uid])
+            self.assertEqual(cr.fetchone(), (0,))
+
+    def test_refusals_are_kept_for_thirteen_months(self):
+        uid = self.store_user.id
+        self.addCleanup(self._forget_refusals, uid)
+        now = fields.Datetime.now()
+        with self.registry.cursor() as cr:
+            for days in (401, 399):
+                cr.execute(
+                    "INSERT INTO vms_refusal (date, code, user_id, store_id) "
+                    "VALUES (%s, 'voucher_blocked', %s, %s)",
+                    [now - timedelta(days=days), uid, self.company.id],
+                )
+        with self.registry.cursor() as cr:
+            self.env(cr=cr)["vms.refusal"]._gc_old_refusals()
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT date FROM vms_refusal WHERE user_id = %s", [uid])
+            dates = [date for (date,) in cr.fetchall()]
+        self.assertEqual(len(dates), 1)
+        self.assertGreater(dates[0], now - timedelta(days=400))
+
+    def _forget_lookup_failures(self, user_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM vms_voucher_lookup_failure WHERE user_id = %s", [user_id])
 
     def _forget_refusals(self, user_id):
         with self.registry.cursor() as cr:
