@@ -36,8 +36,9 @@ class VmsVoucherBalance(models.AbstractModel):
     def _vms_lock(self):
         """Lock the voucher rows until the end of the transaction and reload them.
 
-        Two tills spending the same voucher queue here: the second one sees the
-        first one's spent amount once it gets the lock.
+        Two tills spending the same voucher queue here: when the first one
+        commits, the second one's lock fails (REPEATABLE READ) and Odoo runs
+        its request again, on a snapshot with the first one's spent amount.
         """
         if self:
             # A concurrent update of the row since this transaction's snapshot ends
