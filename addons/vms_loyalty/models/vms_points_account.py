@@ -78,12 +78,6 @@ class VmsPointsAccount(models.Model):
     )
     _debt_positive = models.Constraint("CHECK(debt >= 0)", "A debt of points is never negative.")
 
-    def init(self):
-        # Every earning and spending of a member writes its account row (the
-        # lock that orders them, and the debt): room left on each page keeps
-        # those updates on their page, with no new entry in the indexes.
-        self.env.cr.execute("ALTER TABLE vms_points_account SET (fillfactor = 80)")
-
     @api.depends("partner_id", "company_id")
     def _compute_display_name(self):
         for account in self:
