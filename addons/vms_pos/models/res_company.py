@@ -75,7 +75,13 @@ class ResCompany(models.Model):
         ``code2``, ``code3`` ... of this company."""
         self.ensure_one()
         Journal = self.env["account.journal"].sudo().with_company(self)
-        taken = set(Journal.search([("company_id", "=", self.id)]).mapped("code"))
+        # Archived journals keep their codes (unique per company), as in
+        # Odoo's own _get_next_journal_default_code.
+        taken = set(
+            Journal.with_context(active_test=False)
+            .search([("company_id", "=", self.id), ("code", "=like", f"{code}%")])
+            .mapped("code")
+        )
         free, suffix = code, 1
         while free in taken:
             suffix += 1

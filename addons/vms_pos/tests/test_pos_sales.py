@@ -350,3 +350,12 @@ class TestPosSales(VmsPosCase):
             )
         self.assertEqual(caught.exception.code, "gift_voucher_used")
         self.assertEqual(sold.state, "active")
+
+    def test_a_tender_journal_takes_a_code_no_journal_has_even_archived(self):
+        Journal = self.env["account.journal"]
+        for code in ("ZZT", "ZZT2"):
+            Journal.create(
+                {"name": f"Old {code}", "code": code, "type": "bank", "company_id": self.company.id}
+            ).action_archive()
+        journal = self.company._vms_new_tender_journal("Vouchers", "ZZT")
+        self.assertEqual((journal.code, journal.type), ("ZZT3", "bank"))
