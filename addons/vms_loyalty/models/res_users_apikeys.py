@@ -27,8 +27,10 @@ class ResUsersApikeys(models.Model):
         is checked at every call. So a revoked key is refused from its next
         call on, without a query per call.
         """
-        if not isinstance(key, str) or len(key) > 200 or len(key) < INDEX_SIZE:
+        if not isinstance(key, str) or not INDEX_SIZE <= len(key) <= 200:
             return None
+        if not (key.isascii() and key.isprintable()):
+            return None  # keys are printable ASCII; a NUL would reach the lookup raw
         digest = hashlib.sha256(key.encode()).hexdigest()
         try:
             uid, expires_at = self._vms_verified_key(digest, key)

@@ -167,6 +167,26 @@ class TestApiAttacks(ApiCase):
             "voucher_expired",
         )
 
+    def test_a_key_with_a_control_character_is_unknown(self):
+        voucher = self.voucher(50.0)
+        body = {
+            "code": voucher.code,
+            "amount": "1",
+            "order_ref": "V7/N",
+            "idempotency_key": "nul-key-1",
+        }
+        for key in ("\x00" + self.key[1:], self.key[:4] + "\x00" + self.key[5:], "\x7f" * 12):
+            for route in ("/redeem", "/vouchers/validate"):
+                with self.subTest(route=route, key=repr(key[:6])):
+                    self.assertRefused(self.api(route, body, key=key), 401, "unauthorized")
+            with self.subTest(route="GET", key=repr(key[:6])):
+                self.assertRefused(
+                    self.api(f"/vouchers/{voucher.code}", method="GET", key=key),
+                    401,
+                    "unauthorized",
+                )
+        self.assertFalse(voucher.spent_amount)
+
     def test_a_huge_body_is_refused_unread(self):
         raw = '{"code": "' + "A" * (2 * 1024 * 1024) + '"}'
         for route in ("/vouchers/validate", "/redeem"):
