@@ -81,7 +81,8 @@ class TestCampaignIssue(VmsCase):
                     "activation_store_id": self.company.id,
                     "activation_user_id": self.store_user.id,
                     "min_activation_amount": 60.0,
-                    "valid_from": self.today,
+                    # Issued today where the store is, whatever the hour in UTC.
+                    "valid_from": self.company._vms_today(),
                 }
             ],
         )
