@@ -261,7 +261,8 @@ class VmsCampaign(models.Model):
         )
 
     def _vms_validity(self, days, store):
-        today = fields.Date.context_today(self.with_company(store))
+        # The store's date, not the operator's: a till past midnight UTC is still today.
+        today = store._vms_today()
         valid_to = today + timedelta(days=max(days, 1) - 1)
         if self.date_end and self.date_end < valid_to:
             valid_to = max(self.date_end, today)

@@ -82,7 +82,9 @@ class VmsCard(models.Model):
             card.voucher_count = counts.get(card, 0)
 
     def action_activate(self):
-        self.write({"state": "active", "activation_date": fields.Date.context_today(self)})
+        # The date where the card's store is, not where the operator's browser is.
+        for card in self:
+            card.write({"state": "active", "activation_date": card.company_id._vms_today()})
 
     def action_block(self):
         self.write({"state": "blocked"})

@@ -279,7 +279,7 @@ class VmsSigningKey(models.Model):
                 "payload_signature_invalid",
                 _("The voucher payload's signature does not verify: it was altered."),
             )
-        today = fields.Date.to_string(today or fields.Date.context_today(self))
+        today = fields.Date.to_string(today or self.env["res.company"]._vms_current()._vms_today())
         if claims.get("t") and claims["t"] < today:
             raise VmsInvalid(
                 "payload_expired",

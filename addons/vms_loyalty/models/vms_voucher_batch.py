@@ -409,7 +409,7 @@ class VmsVoucherBatch(models.Model):
         lifecycle methods so that their chronology is real too.
         """
         ref = self.env.ref
-        today = fields.Date.context_today(self)
+        today = ref("base.main_company")._vms_today()
         spring = ref("vms_loyalty.vms_campaign_demo_spring")
         club = ref("vms_loyalty.vms_campaign_demo_club")
         cards = (

@@ -1,3 +1,7 @@
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -185,6 +189,20 @@ class TestCampaignIssue(VmsCase):
         self.assertFalse(
             self.issue([self.line(self.spade, 1)], key="bill-0006-issue", card=card)["vouchers"]
         )
+
+    def test_issued_and_activated_on_the_stores_date_not_the_operators(self):
+        """At 23:30 UTC it is already tomorrow in Brussels; the operator's own
+        time zone (which any user sets for themselves) decides nothing."""
+        self.company.vms_tz = "Europe/Brussels"
+        self.store_user.tz = "Pacific/Pago_Pago"  # UTC-11: still the day before
+        card = self.env["vms.card"].create(
+            {"partner_id": self.partner_2.id, "company_id": self.company.id, "state": "new"}
+        )
+        with freeze_time("2026-06-10 23:30:00"):
+            self.running(name="Welcome", kind="card_activation", issue_nominal=8.0)
+            voucher = self.issue([self.line(self.spade, 1)], card=card, key="late-bill")["vouchers"]
+        self.assertEqual(card.activation_date, date(2026, 6, 11))
+        self.assertEqual(voucher.valid_from, date(2026, 6, 11))
 
     def test_campaigns_of_other_stores_closed_or_out_of_hours_issue_nothing(self):
         self.running(

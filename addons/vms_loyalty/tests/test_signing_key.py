@@ -1,5 +1,8 @@
 import base64
 import json
+from datetime import date
+
+from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -151,6 +154,19 @@ class TestSigningKey(VmsCase):
         self.assertEqual(key.state, "current")
         key.with_user(self.manager).action_rotate()
         self.assertNotEqual(self.Keys._vms_current(), key)
+
+    def test_a_payload_expires_on_the_stores_date(self):
+        """At 23:30 UTC on its last day it has already expired in Brussels,
+        whatever the operator's own time zone says."""
+        self.company.vms_tz = "Europe/Brussels"
+        self.env.user.tz = "Pacific/Pago_Pago"
+        self.voucher.sudo()._vms_change_validity(date(2026, 6, 1), date(2026, 6, 10))
+        self.voucher.invalidate_recordset(["qr_payload"])
+        payload = self.voucher.qr_payload
+        with freeze_time("2026-06-10 21:30:00"):  # 23:30 in Brussels: still in date
+            self.assertEqual(self.Keys._vms_verify(payload)["c"], self.voucher.code)
+        with freeze_time("2026-06-10 23:30:00"):
+            self.refused_with("payload_expired", payload)
 
     def test_an_expired_payload_is_refused(self):
         self.voucher.sudo()._vms_change_validity(self.days(-20), self.days(-1))

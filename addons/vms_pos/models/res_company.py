@@ -191,7 +191,7 @@ class ResCompany(models.Model):
         template = self.env.ref(
             "vms_loyalty.vms_voucher_template_default", raise_if_not_found=False
         )
-        today = fields.Date.context_today(self)
+        today = company._vms_today()
         Campaign = self.env["vms.campaign"].with_company(company)
         gift = Campaign.create(
             {

@@ -11,7 +11,9 @@ class VmsDashboard(models.AbstractModel):
 
     @api.model
     def _vms_dashboard_measures(self):
-        soon = fields.Date.to_string(fields.Date.context_today(self) + timedelta(days=30))
+        soon = fields.Date.to_string(
+            self.env["res.company"]._vms_current()._vms_today() + timedelta(days=30)
+        )
         liability = {
             "model": "vms.report.liability",
             "aggregate": "amount:sum",
