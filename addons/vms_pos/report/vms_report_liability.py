@@ -44,6 +44,8 @@ class VmsReportLiability(models.Model):
     count = fields.Integer(string="Vouchers or Lots", readonly=True)
 
     def init(self):
+        # "Still owed" ends on the store's date (its own time zone), as the
+        # engine's validity does; the database's CURRENT_DATE is UTC's.
         # Dropped with CASCADE: a view reading this one (the operator audit
         # reads the redemptions) is made again by its own model's init, later.
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -68,7 +70,8 @@ class VmsReportLiability(models.Model):
                   JOIN res_company co ON co.id = v.company_id
                  WHERE v.state IN ('handed_over', 'active', 'blocked')
                    AND v.balance > 0
-                   AND (v.valid_to IS NULL OR v.valid_to >= CURRENT_DATE)
+                   AND (v.valid_to IS NULL
+                        OR v.valid_to >= (now() AT TIME ZONE COALESCE(co.vms_tz, 'UTC'))::date)
              UNION ALL
                 SELECT l.id * 2 + 1,
                        'points',
@@ -87,7 +90,8 @@ class VmsReportLiability(models.Model):
              LEFT JOIN vms_points_program pp ON pp.company_id = l.company_id
              LEFT JOIN vms_points_move m ON m.id = l.move_id
                  WHERE l.remaining > 0
-                   AND (l.expires_on IS NULL OR l.expires_on >= CURRENT_DATE)
+                   AND (l.expires_on IS NULL
+                        OR l.expires_on >= (now() AT TIME ZONE COALESCE(co.vms_tz, 'UTC'))::date)
                 )
                 """,
                 SQL.identifier(self._table),
