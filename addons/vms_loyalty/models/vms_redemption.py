@@ -182,18 +182,46 @@ class VmsRedemption(models.Model):
         return hmac.new(key.encode(), str(secret).encode(), hashlib.sha256).hexdigest()
 
     @api.model
+    @api.model
+    def _vms_otp_inputs(self, otp_id, otp_code, verified_otp=None):
+        """The OTP a request brings, for its idempotency fingerprint (the code
+        only as a digest)."""
+        return {
+            "otp_id": otp_id or (verified_otp.id if verified_otp else None),
+            "otp_code": self._vms_secret_digest(otp_code),
+        }
+
     def _vms_once(self, operation, key, inputs, action):
         """Run ``action`` (which returns a redemption) once for this caller's
         ``key``; returns the answer: the first one for an exact retry, looked up
         before anything else (a retry is answered, never refused for time)."""
+        return self._vms_once_digest(operation, key, inputs, lambda _digest: action())
+
+    def _vms_once_digest(self, operation, key, inputs, action):
+        """:meth:`_vms_once` for the one-call redemptions: ``action`` gets the
+        request's digest, and returns a redemption or, where an express lane
+        wrote the request with its answer in one statement, that answer."""
         Requests = self.env["vms.idempotency"].sudo()
         answer, digest = Requests._vms_replayed(key, operation, inputs)
         if answer is None:
             with refusals_audited(self.env):
-                hold = action()
-            answer = hold._vms_result()
-            Requests._vms_remember(key, operation, digest, answer, hold.id)
+                result = action(digest)
+            if isinstance(result, dict):
+                return result  # kept by the express lane's own statement
+            answer = result._vms_result()
+            Requests._vms_remember(key, operation, digest, answer, result.id)
         return answer
+
+    @api.model
+    def _vms_hold_and_confirm(self, make_hold, idempotency_key, **confirm):
+        """The full engine's one call: the hold ``make_hold()`` returns, then
+        its confirmation. A refused confirmation (a missing OTP ...) leaves no
+        hold behind, even for a caller that goes on with its transaction (the
+        till's sync)."""
+        with self.env.cr.savepoint():
+            hold = make_hold()
+            hold._vms_confirm_now(idempotency_key, **confirm)
+        return hold
 
     def _vms_confirm(self, idempotency_key, **options):
         """Spend the held amount, once. Returns the redemption (now confirmed)."""
@@ -214,8 +242,7 @@ class VmsRedemption(models.Model):
         self.ensure_one()
         inputs = {
             "redemption": self.id,
-            "otp_id": otp_id or (verified_otp.id if verified_otp else None),
-            "otp_code": self._vms_secret_digest(otp_code),
+            **self._vms_otp_inputs(otp_id, otp_code, verified_otp),
             "bill_amount": bill_amount,
             "cash_point_serial": cash_point_serial,
             "zeroing_number": zeroing_number,

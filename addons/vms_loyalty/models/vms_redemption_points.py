@@ -12,7 +12,6 @@ from odoo import _, api, fields, models
 from ..exceptions import VmsError, VmsInvalid
 from ..tools import codes, rules
 from ..tools import points as points_rules
-from ..tools.audit import refusals_audited
 
 POINTS_PURPOSES = [
     ("redeem", "Paying with Points"),
@@ -194,15 +193,11 @@ class VmsRedemption(models.Model):
             amount=amount,
             order_ref=order_ref,
             channel=channel,
-            otp_id=otp_id or (verified_otp.id if verified_otp else None),
-            otp_code=self._vms_secret_digest(otp_code),
+            **self._vms_otp_inputs(otp_id, otp_code, verified_otp),
             bill_amount=bill_amount,
         )
-        Requests = self.env["vms.idempotency"].sudo()
-        answer, digest = Requests._vms_replayed(idempotency_key, "points_redeem", inputs)
-        if answer is not None:
-            return answer
-        with refusals_audited(self.env):
+
+        def redeem(digest):
             self._vms_check_points_request(order_ref, channel, points, amount)
             is_card = isinstance(holder, str) or (holder and holder._name == "vms.card")
             if express and is_card and not (otp_id or otp_code or verified_otp):
@@ -220,10 +215,8 @@ class VmsRedemption(models.Model):
                     return answer
             account, card = self._vms_points_account(holder)
             store = self._vms_request_store()
-            # A refused confirmation (a missing OTP ...) leaves no hold behind, even
-            # for a caller that goes on with its transaction (the till's sync).
-            with self.env.cr.savepoint():
-                hold = self._vms_create_points_hold(
+            return self._vms_hold_and_confirm(
+                lambda: self._vms_create_points_hold(
                     account,
                     card,
                     points=points,
@@ -232,17 +225,15 @@ class VmsRedemption(models.Model):
                     channel=channel,
                     expires_at=self._vms_expiry(rules.hold_ttl(self.env, store)),
                     purpose="redeem",
-                )
-                hold._vms_confirm_now(
-                    idempotency_key,
-                    otp_id=otp_id,
-                    otp_code=otp_code,
-                    verified_otp=verified_otp,
-                    bill_amount=bill_amount,
-                )
-            answer = hold._vms_result()
-            Requests._vms_remember(idempotency_key, "points_redeem", digest, answer, hold.id)
-            return answer
+                ),
+                idempotency_key,
+                otp_id=otp_id,
+                otp_code=otp_code,
+                verified_otp=verified_otp,
+                bill_amount=bill_amount,
+            )
+
+        return self._vms_once_digest("points_redeem", idempotency_key, inputs, redeem)
 
     # ------------------------------------------------------------------
     # Points to voucher
@@ -278,8 +269,7 @@ class VmsRedemption(models.Model):
             points=points,
             order_ref=order_ref,
             channel=channel,
-            otp_id=otp_id or (verified_otp.id if verified_otp else None),
-            otp_code=self._vms_secret_digest(otp_code),
+            **self._vms_otp_inputs(otp_id, otp_code, verified_otp),
         )
 
         def convert():
@@ -293,7 +283,8 @@ class VmsRedemption(models.Model):
                     _("Points are not turned into vouchers at this retailer right now."),
                 )
             store = self._vms_request_store()
-            with self.env.cr.savepoint():
+
+            def hold_with_voucher():
                 hold = self._vms_create_points_hold(
                     account,
                     card,
@@ -309,10 +300,15 @@ class VmsRedemption(models.Model):
                 )
                 # sudo: the engine links the voucher it just issued to its hold.
                 hold.sudo().write({"points_voucher_id": voucher.id})
-                hold._vms_confirm_now(
-                    idempotency_key, otp_id=otp_id, otp_code=otp_code, verified_otp=verified_otp
-                )
-            return hold
+                return hold
+
+            return self._vms_hold_and_confirm(
+                hold_with_voucher,
+                idempotency_key,
+                otp_id=otp_id,
+                otp_code=otp_code,
+                verified_otp=verified_otp,
+            )
 
         return self._vms_once("points_convert", idempotency_key, inputs, convert)
 
@@ -375,8 +371,7 @@ class VmsRedemption(models.Model):
             reward=reward.id,
             order_ref=order_ref,
             channel=channel,
-            otp_id=otp_id or (verified_otp.id if verified_otp else None),
-            otp_code=self._vms_secret_digest(otp_code),
+            **self._vms_otp_inputs(otp_id, otp_code, verified_otp),
         )
 
         def claim():

@@ -7,7 +7,6 @@ from odoo import _, api, fields, models
 
 from ..exceptions import VmsError
 from ..tools import rules
-from ..tools.audit import refusals_audited
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,18 +253,14 @@ class VmsRedemptionVoucher(models.AbstractModel):
         to pay out) is written by the express lane with SQL; any other by the
         full engine (a hold, then its confirmation). Both take the same
         decision, so the same requests are accepted and refused the same way."""
-        Requests = self.env["vms.idempotency"].sudo()
         inputs = request_inputs or {
             **self._vms_sale_inputs(code, amount, **sale),
             "order_ref": order_ref,
             "channel": channel,
-            "otp_id": otp_id,
-            "otp_code": self._vms_secret_digest(otp_code),
+            **self._vms_otp_inputs(otp_id, otp_code),
         }
-        answer, digest = Requests._vms_replayed(idempotency_key, "redeem", inputs)
-        if answer is not None:
-            return answer
-        with refusals_audited(self.env):
+
+        def redeem(digest):
             self._vms_check_order(order_ref, channel)
             decision = self._vms_decide(
                 code, amount, lock=True, **(sale_from() if sale_from else sale)
@@ -289,14 +284,14 @@ class VmsRedemptionVoucher(models.AbstractModel):
                     idempotency_key=idempotency_key,
                     digest=digest,
                 )
-            # A refused confirmation (a missing OTP ...) leaves no hold behind, even
-            # for a caller that goes on with its transaction (the till's sync).
-            with self.env.cr.savepoint():
-                hold = self._vms_create_hold(decision, order_ref, channel, ttl)
-                hold._vms_confirm_now(idempotency_key, otp_id=otp_id, otp_code=otp_code)
-            answer = hold._vms_result()
-            Requests._vms_remember(idempotency_key, "redeem", digest, answer, hold.id)
-            return answer
+            return self._vms_hold_and_confirm(
+                lambda: self._vms_create_hold(decision, order_ref, channel, ttl),
+                idempotency_key,
+                otp_id=otp_id,
+                otp_code=otp_code,
+            )
+
+        return self._vms_once_digest("redeem", idempotency_key, inputs, redeem)
 
     @api.model
     def _vms_check_order(self, order_ref, channel):
