@@ -160,23 +160,33 @@ class VmsRedemptionApi(models.AbstractModel):
                 "otp_not_needed",
                 _("Voucher %(code)s belongs to no one: it needs no code.", code=facts.code),
             )
-        money = voucher.company_id._vms_store().money
+        return self._vms_api_otp_sent(
+            holder,
+            values,
+            "voucher_redemption",
+            voucher.company_id._vms_store().money,
+            voucher.company_id,
+        )
+
+    # Helpers -----------------------------------------------------------------
+
+    @api.model
+    def _vms_api_otp_sent(self, holder, values, purpose, money, company):
+        """Send ``holder`` the OTP of a redemption of the request's amount for
+        its order; the API's answer, which names the phone only masked."""
         self._vms_check_order(values["order_ref"], "api")
         otp = self.env["vms.otp"]._vms_request(
             holder,
             rules.parse_amount(self.env, values["amount"], money),
             values["order_ref"],
-            "voucher_redemption",
-            currency=voucher.currency_id,
-            company=voucher.company_id,
+            purpose,
+            company=company,  # in its currency
         )
         return {
             "otp_id": otp.id,
             "masked_phone": otp._vms_masked_phone(),
             "expires_at": otp.expires_at.isoformat() + "Z",
         }
-
-    # Helpers -----------------------------------------------------------------
 
     @api.model
     def _vms_api_sale(self, values):

@@ -123,21 +123,13 @@ class VmsRedemptionPointsApi(models.AbstractModel):
         if not values.get("card"):
             raise VmsError("card_required", _("A points OTP is sent for a club card."))
         account, card = self._vms_points_account(self._vms_api_card(values["card"]))
-        program = account._vms_program()
-        self._vms_check_order(values["order_ref"], "api")
-        otp = self.env["vms.otp"]._vms_request(
+        return self._vms_api_otp_sent(
             account._vms_holder(),
-            rules.parse_amount(self.env, values["amount"], program.money),
-            values["order_ref"],
+            values,
             "points_redemption",
-            currency=account.currency_id,
-            company=account.company_id,
+            account._vms_program().money,
+            account.company_id,
         )
-        return {
-            "otp_id": otp.id,
-            "masked_phone": otp._vms_masked_phone(),
-            "expires_at": otp.expires_at.isoformat() + "Z",
-        }
 
     # Helpers -----------------------------------------------------------------
 
