@@ -253,8 +253,29 @@ class PosOrder(models.Model):
                     ),
                 )
             holds[payment] = hold
-        approvals = self._vms_otp_approvals(list(holds.values()))
         sale = self._vms_sale_proof()
+
+        def confirm(payment, hold, key, otp):
+            current, confirm_key = hold, f"{key}:confirm"
+            if hold.pos_fingerprint != sale["fingerprint"]:
+                current = self._vms_hold_again(hold, sale, f"{key}:resync", payment)
+                confirm_key = f"{key}:resync:confirm"
+            current._vms_confirm(confirm_key, verified_otp=otp, **self._vms_till_row())
+
+        def retake(payment, hold, key, otp):
+            return self._vms_retake(hold, sale, key, payment, otp)[1]
+
+        notes = self._vms_confirm_holds(holds, confirm, retake)
+        if offline:
+            notes += Offline._vms_replay(self, offline, sale)
+        return notes
+
+    def _vms_confirm_holds(self, holds, confirm, retake):
+        """Confirm the holds of the order's loyalty payments (payment -> hold)
+        in its sync: ``confirm(payment, hold, key, otp)`` a live one,
+        ``retake(payment, hold, key, otp)`` one that lapsed before the sync
+        (it may return a note for the order). Returns the notes."""
+        approvals = self._vms_otp_approvals(list(holds.values()))
         notes = []
         now = fields.Datetime.now()
         for payment, hold in holds.items():
@@ -263,17 +284,11 @@ class PosOrder(models.Model):
             key = self._vms_keys_base(payment)
             otp = approvals.get(hold.id)
             if hold.state == "held" and hold.expires_at > now:
-                current, confirm_key = hold, f"{key}:confirm"
-                if hold.pos_fingerprint != sale["fingerprint"]:
-                    current = self._vms_hold_again(hold, sale, f"{key}:resync", payment)
-                    confirm_key = f"{key}:resync:confirm"
-                current._vms_confirm(confirm_key, verified_otp=otp, **self._vms_till_row())
+                confirm(payment, hold, key, otp)
                 continue
-            _retaken, note = self._vms_retake(hold, sale, key, payment, otp)
+            note = retake(payment, hold, key, otp)
             if note:
                 notes.append(note)
-        if offline:
-            notes += Offline._vms_replay(self, offline, sale)
         return notes
 
     def _vms_otp_approvals(self, holds):

@@ -103,23 +103,16 @@ class PosOrderPoints(models.AbstractModel):
                     ),
                 )
             holds[payment] = hold
-        approvals = self._vms_otp_approvals(list(holds.values()))
-        notes = []
-        now = fields.Datetime.now()
-        for payment, hold in holds.items():
-            if hold.state == "confirmed":
-                continue
-            key = self._vms_keys_base(payment)
-            otp = approvals.get(hold.id)
-            if hold.state == "held" and hold.expires_at > now:
-                hold.with_company(hold.company_id)._vms_confirm(
-                    f"{key}:confirm", verified_otp=otp, **self._vms_till_row()
-                )
-                continue
-            note = self._vms_retake_points(hold, key, payment, otp)
-            if note:
-                notes.append(note)
-        return notes
+
+        def confirm(payment, hold, key, otp):
+            hold.with_company(hold.company_id)._vms_confirm(
+                f"{key}:confirm", verified_otp=otp, **self._vms_till_row()
+            )
+
+        def retake(payment, hold, key, otp):
+            return self._vms_retake_points(hold, key, payment, otp)
+
+        return self._vms_confirm_holds(holds, confirm, retake)
 
     def _vms_retake_points(self, hold, key, payment, otp):
         """The hold expired before the sync: redeem the points again if they are
