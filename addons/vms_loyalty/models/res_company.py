@@ -198,10 +198,11 @@ class ResCompany(models.Model):
         self.ensure_one()
         return self._vms_store_terms(self.id)
 
-    def _vms_today(self):
-        """Today at this store."""
+    def _vms_today(self, at=None):
+        """Today at this store, or its date at ``at`` (naive UTC, as Odoo
+        stores datetimes: an order's ``date_order``)."""
         self.ensure_one()
-        return self._vms_store().local_now(fields.Datetime.now()).date()
+        return self._vms_store().local_now(at or fields.Datetime.now()).date()
 
     @api.model
     @tools.ormcache("company_id")

@@ -57,8 +57,9 @@ class VmsPosOffline(models.AbstractModel):
         reference = order.pos_reference or order.name
         try:
             with self.env.cr.savepoint():
+                # In date on the store's day of the sale, as the till checked it.
                 claims = self.env["vms.signing.key"]._vms_verify(
-                    tender.get("payload"), today=order.date_order.date()
+                    tender.get("payload"), today=order.company_id._vms_today(order.date_order)
                 )
                 code = claims["c"]
                 redemption = Redemption._vms_redeem(

@@ -1,6 +1,9 @@
 import base64
 import copy
+from datetime import date
 from uuid import uuid4
+
+from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
@@ -175,6 +178,17 @@ class TestPosOffline(VmsPosCase):
         self.assertEqual(order.state, "paid")
         self.assertEqual(self.conflicts(order).error_code, "payload_signature_invalid")
         self.assertEqual(voucher.spent_amount, 0.0, "a forged payload spends nothing")
+
+    def test_in_date_on_the_stores_day_of_the_sale(self):
+        """21:00 in New York on the voucher's last day is already the next day
+        in UTC: the sync checks the payload on the store's date, as the till
+        did, and files no conflict."""
+        self.company.vms_tz = "America/New_York"
+        voucher = self.new_voucher(30.0, valid_from=date(2026, 4, 1), valid_to=date(2026, 4, 30))
+        with freeze_time("2026-05-01 01:00:00"):
+            order = self.sync(self.offline_order(self.till, voucher, 10.0))
+        self.assertFalse(self.conflicts(order))
+        self.assertEqual(voucher.spent_amount, 10.0)
 
     def test_online_a_scanned_qr_holds_by_its_code(self):
         voucher = self.new_voucher(30.0)
