@@ -182,7 +182,6 @@ class VmsRedemption(models.Model):
         return hmac.new(key.encode(), str(secret).encode(), hashlib.sha256).hexdigest()
 
     @api.model
-    @api.model
     def _vms_otp_inputs(self, otp_id, otp_code, verified_otp=None):
         """The OTP a request brings, for its idempotency fingerprint (the code
         only as a digest)."""
@@ -191,12 +190,14 @@ class VmsRedemption(models.Model):
             "otp_code": self._vms_secret_digest(otp_code),
         }
 
+    @api.model
     def _vms_once(self, operation, key, inputs, action):
         """Run ``action`` (which returns a redemption) once for this caller's
         ``key``; returns the answer: the first one for an exact retry, looked up
         before anything else (a retry is answered, never refused for time)."""
         return self._vms_once_digest(operation, key, inputs, lambda _digest: action())
 
+    @api.model
     def _vms_once_digest(self, operation, key, inputs, action):
         """:meth:`_vms_once` for the one-call redemptions: ``action`` gets the
         request's digest, and returns a redemption or, where an express lane
