@@ -33,35 +33,37 @@ MAX_AMOUNT = 10**9
 PURPOSE = "voucher_redemption"
 
 
-def _text(value, name, max_length, required=True):
+def _text(env, value, name, max_length, required=True):
     if value is None or value == "":
         if required:
-            raise VmsInvalid(f"{name}_required", _("%(name)s is required.", name=name))
+            raise VmsInvalid(f"{name}_required", env._("%(name)s is required.", name=name))
         return None
     if not isinstance(value, str) or len(value) > max_length:
         raise VmsInvalid(
             f"invalid_{name}",
-            _("%(name)s must be a text of at most %(max)s characters.", name=name, max=max_length),
+            env._(
+                "%(name)s must be a text of at most %(max)s characters.", name=name, max=max_length
+            ),
         )
     return value.strip()
 
 
-def _number(value, name, low=-MAX_AMOUNT, high=MAX_AMOUNT):
+def _number(env, value, name, low=-MAX_AMOUNT, high=MAX_AMOUNT):
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not math.isfinite(value)
         or not low <= value <= high
     ):
-        raise VmsInvalid(f"invalid_{name}", _("%(name)s is not a valid number.", name=name))
+        raise VmsInvalid(f"invalid_{name}", env._("%(name)s is not a valid number.", name=name))
     return float(value)
 
 
-def _record_id(value, name):
+def _record_id(env, value, name):
     if value in (None, False, 0):
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise VmsInvalid(f"invalid_{name}", _("%(name)s is not a record id.", name=name))
+        raise VmsInvalid(f"invalid_{name}", env._("%(name)s is not a record id.", name=name))
     return value
 
 
@@ -118,7 +120,9 @@ class PosPaymentMethod(models.Model):
         carry no company of their own, so that was the cashier's default
         company, not the till's (a cashier of one branch working at another's
         till). The session is checked again by each action."""
-        session = self.env["pos.session"].browse(_record_id(session_id, "session")).exists()
+        session = (
+            self.env["pos.session"].browse(_record_id(self.env, session_id, "session")).exists()
+        )
         if not session:
             return self
         return self.with_company(session.config_id.company_id)
@@ -136,7 +140,9 @@ class PosPaymentMethod(models.Model):
             raise VmsError("not_a_voucher_tender", _("This payment method does not take vouchers."))
         if not self.env.user.has_group("point_of_sale.group_pos_user"):
             raise AccessError(_("Only point of sale users take vouchers at the till."))
-        session = self.env["pos.session"].browse(_record_id(session_id, "session")).exists()
+        session = (
+            self.env["pos.session"].browse(_record_id(self.env, session_id, "session")).exists()
+        )
         if not session or session.state != "opened":
             raise VmsError(
                 "session_closed", _("The session of this till is not open; reload the till.")
@@ -161,24 +167,28 @@ class PosPaymentMethod(models.Model):
         for line in lines_in:
             if not isinstance(line, dict):
                 raise VmsInvalid("invalid_lines", _("An order line is not readable."))
-            product_ids.append(_record_id(line.get("product_id"), "product"))
+            product_ids.append(_record_id(self.env, line.get("product_id"), "product"))
         products = self.env["product.product"].browse(set(product_ids)).exists()
         by_id = {product.id: product for product in products}
         lines = []
         for line, product_id in zip(lines_in, product_ids, strict=True):
-            qty = _number(line.get("qty"), "quantity", -(10**6), 10**6)
-            subtotal = _number(line.get("price_subtotal_incl"), "line amount")
+            qty = _number(self.env, line.get("qty"), "quantity", -(10**6), 10**6)
+            subtotal = _number(self.env, line.get("price_subtotal_incl"), "line amount")
             if not qty or product_id not in by_id:
                 continue
             lines.append({"product": by_id[product_id], "qty": qty, "subtotal": subtotal})
-        partner = self.env["res.partner"].browse(_record_id(order.get("partner_id"), "customer"))
+        partner = self.env["res.partner"].browse(
+            _record_id(self.env, order.get("partner_id"), "customer")
+        )
         partner = partner.exists()
-        card = self.env["vms.card"].browse(_record_id(order.get("card_id"), "card")).exists()
+        card = (
+            self.env["vms.card"].browse(_record_id(self.env, order.get("card_id"), "card")).exists()
+        )
         if card and card.state == "blocked":
             raise VmsError(
                 "card_blocked", _("Club card %(number)s is blocked.", number=card.number)
             )
-        bill_amount = _number(order.get("amount_total"), "bill amount")
+        bill_amount = _number(self.env, order.get("amount_total"), "bill amount")
         return self._vms_pos_proof(lines, bill_amount, partner, card, currency)
 
     @api.model
@@ -207,8 +217,8 @@ class PosPaymentMethod(models.Model):
         payment = params.get("payment") or {}
         if not isinstance(order, dict) or not isinstance(payment, dict):
             raise VmsInvalid("invalid_request", _("The order or payment is missing."))
-        order_uuid = _text(order.get("uuid"), "order", 64)
-        payment_uuid = _text(payment.get("uuid"), "payment", 64)
+        order_uuid = _text(self.env, order.get("uuid"), "order", 64)
+        payment_uuid = _text(self.env, payment.get("uuid"), "payment", 64)
         return order, payment, order_uuid, payment_uuid
 
     # ------------------------------------------------------------------
@@ -226,14 +236,16 @@ class PosPaymentMethod(models.Model):
         order, payment, order_uuid, payment_uuid = self._vms_pos_keys(params)
         # A scanned QR carries the signed payload: online, its code is enough.
         code = self.env["vms.signing.key"]._vms_code_of(params.get("code"))
-        code = _text(code, "code", 128)
-        pin = _text(params.get("pin"), "pin", 12, required=False)
-        attempt = int(_number(payment.get("attempt", 0), "attempt", 0, 1000))
+        code = _text(self.env, code, "code", 128)
+        pin = _text(self.env, params.get("pin"), "pin", 12, required=False)
+        attempt = int(_number(self.env, payment.get("attempt", 0), "attempt", 0, 1000))
         currency = session.currency_id
-        requested = currency.round(_number(payment.get("amount"), "amount"))
+        requested = currency.round(_number(self.env, payment.get("amount"), "amount"))
         if currency.compare_amounts(requested, 0) <= 0:
             raise VmsInvalid("invalid_amount", _("A voucher pays a positive amount."))
-        reference = _text(order.get("reference"), "reference", 64, required=False) or order_uuid
+        reference = (
+            _text(self.env, order.get("reference"), "reference", 64, required=False) or order_uuid
+        )
         sale = self._vms_pos_sale(session, order)
         proof = sale["proof"]
         key = f"pos:{order_uuid}:{payment_uuid}:{attempt}"
@@ -317,8 +329,8 @@ class PosPaymentMethod(models.Model):
     def _vms_pos_release(self, params):
         """Free the holds of one payment line (or of a whole order)."""
         self._vms_pos_session(params.get("session_id"))
-        order_uuid = _text(params.get("order_uuid"), "order", 64)
-        payment_uuid = _text(params.get("payment_uuid"), "payment", 64, required=False)
+        order_uuid = _text(self.env, params.get("order_uuid"), "order", 64)
+        payment_uuid = _text(self.env, params.get("payment_uuid"), "payment", 64, required=False)
         domain = [("pos_order_uuid", "=", order_uuid), ("state", "=", "held")]
         if payment_uuid:
             domain.append(("pos_payment_uuid", "=", payment_uuid))
@@ -333,8 +345,8 @@ class PosPaymentMethod(models.Model):
 
     def _vms_pos_holder_holds(self, params):
         session = self._vms_pos_session(params.get("session_id"))
-        order_uuid = _text(params.get("order_uuid"), "order", 64)
-        payment_uuid = _text(params.get("payment_uuid"), "payment", 64)
+        order_uuid = _text(self.env, params.get("order_uuid"), "order", 64)
+        payment_uuid = _text(self.env, params.get("payment_uuid"), "payment", 64)
         Redemption = self.env["vms.redemption"]
         hold = Redemption.search(
             [
@@ -382,8 +394,8 @@ class PosPaymentMethod(models.Model):
 
     def _vms_pos_otp_verify(self, params):
         _session, hold, holder, holds = self._vms_pos_holder_holds(params)
-        otp_id = _record_id(params.get("otp_id"), "otp")
-        code = _text(params.get("otp_code"), "otp_code", 12)
+        otp_id = _record_id(self.env, params.get("otp_id"), "otp")
+        code = _text(self.env, params.get("otp_code"), "otp_code", 12)
         total = hold.currency_id.round(sum(holds.mapped("amount")))
         otp = self.env["vms.otp"]._vms_verify(
             otp_id,
@@ -416,7 +428,7 @@ class PosPaymentMethod(models.Model):
         session = self._vms_pos_voucher_session(params.get("session_id"))
         order, payment, _order_uuid, _payment_uuid = self._vms_pos_keys(params)
         currency = session.currency_id
-        requested = currency.round(-_number(payment.get("amount"), "amount"))
+        requested = currency.round(-_number(self.env, payment.get("amount"), "amount"))
         if currency.compare_amounts(requested, 0) <= 0:
             raise VmsInvalid("invalid_amount", _("A refund gives a positive amount back."))
         line_ids = order.get("refunded_line_ids") or []
@@ -424,7 +436,7 @@ class PosPaymentMethod(models.Model):
             raise VmsInvalid("invalid_lines", _("The refunded lines are not readable."))
         refunded = (
             self.env["pos.order.line"]
-            .browse([_record_id(i, "line") for i in line_ids])
+            .browse([_record_id(self.env, i, "line") for i in line_ids])
             .exists()
             .order_id
         )
@@ -435,10 +447,12 @@ class PosPaymentMethod(models.Model):
         taken = {}
         for item in params.get("taken") or []:
             if isinstance(item, dict):
-                tid = _text(str(item.get("transaction_id") or ""), "transaction", 20, False)
+                tid = _text(
+                    self.env, str(item.get("transaction_id") or ""), "transaction", 20, False
+                )
                 if tid and tid.isdigit():
                     taken[int(tid)] = taken.get(int(tid), 0.0) + abs(
-                        _number(item.get("amount", 0), "amount")
+                        _number(self.env, item.get("amount", 0), "amount")
                     )
         holds = self.env["vms.redemption"].search(
             [("pos_order_uuid", "in", refunded.mapped("uuid")), ("state", "=", "confirmed")],
