@@ -83,8 +83,8 @@ class VmsCard(models.Model):
 
     def action_activate(self):
         # The date where the card's store is, not where the operator's browser is.
-        for card in self:
-            card.write({"state": "active", "activation_date": card.company_id._vms_today()})
+        for company, cards in self.grouped("company_id").items():
+            cards.write({"state": "active", "activation_date": company._vms_today()})
 
     def action_block(self):
         self.write({"state": "blocked"})
