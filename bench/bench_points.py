@@ -34,7 +34,7 @@ import threading
 import time
 from functools import partial
 
-from benchlib import Load, installed, percentile, psql, serving, shell
+from benchlib import Load, cpu_comparison, installed, percentile, psql, serving, shell
 
 MEMBERS = int(os.environ.get("VMS_BENCH_MEMBERS", "100000"))
 MOVES_PER_MEMBER = 10  # 6 earnings, 1 expiry, 3 redemptions
@@ -255,7 +255,7 @@ def run_loads(base, data):
     rows = {}
     for name, loads in rounds.items():
         rows[name] = loads[0].pooled(*loads[1:])
-        print(rows[name].row() + f"  ({len(loads)} rounds pooled)", flush=True)
+        print(rows[name].row(f"  ({len(loads)} rounds pooled)"), flush=True)
     # 5 members with 350 points each, 100 per request: at most 3 each succeed.
     fight = Load(
         "contended",
@@ -349,6 +349,7 @@ def report(balance, results, violations, checks):
         f"pooled): redeem p95 {r95:.1f} ms = {r95 / f95:.2f}x the floor's (goal <= 1.5x), "
         f"{redeem.rps:.1f}/s; the contended fight: {results['accepted']['fight']} accepted"
     )
+    print(cpu_comparison("points redeem", redeem, floor))
     print(
         f"RESULT points balance_p95_ms={b95:.2f} redeem_p95_ms_20={r95:.1f} "
         f"floor_p95_ms_20={f95:.1f} redeem_rps_20={redeem.rps:.1f} violations={violations}"

@@ -27,7 +27,7 @@ import sys
 import time
 from functools import partial
 
-from benchlib import Load, installed, percentile, psql, serving, shell
+from benchlib import Load, cpu_comparison, installed, percentile, psql, serving, shell
 
 CLIENTS = (1, 8, 20)
 VOUCHERS = 12000
@@ -191,7 +191,7 @@ def run_loads(base, data):
             print(load.row(), flush=True)
     for name, loads in rounds.items():
         rows[(f"{name}*", 20)] = loads[0].pooled(*loads[1:])
-        print(rows[(f"{name}*", 20)].row() + f"  ({len(loads)} rounds pooled)", flush=True)
+        print(rows[(f"{name}*", 20)].row(f"  ({len(loads)} rounds pooled)"), flush=True)
     contended = codes[:CONTENDED]
     fight = Load("contended", 20, partial(redeem, pool=contended, label="fight")).run()
     print(fight.row(), flush=True)
@@ -257,6 +257,8 @@ def report(results, violations, checks):
     )
     print(f"  validate p95 {v95:.1f} ms = {v95 / f95:.2f}x (goal <= 1.5x)")
     print(f"  full-engine redeem p95 {u95:.1f} ms = {u95 / f95:.2f}x (goal <= 2x)")
+    print(cpu_comparison("redeem", redeem, floor))
+    print(cpu_comparison("full-engine redeem", full, floor))
     print(
         f"RESULT redeem redeem_p95_ms_20={r95:.1f} floor_p95_ms_20={f95:.1f} "
         f"floor_rps_20={floor.rps:.1f} redeem_rps_20={redeem.rps:.1f} "

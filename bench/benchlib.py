@@ -25,6 +25,55 @@ import pgcluster  # noqa: E402  (scripts/, shared with make run and the tests)
 
 # How long each load runs, in seconds.
 SECONDS = float(os.environ.get("VMS_BENCH_SECONDS", "8"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The processes whose CPU time a load counts, by name: filled by serving().
+WATCHED = {}
+
+
+def _processes():
+    """``{pid: (parent pid, command line)}`` of this machine (Linux /proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                command = fh.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        found[int(entry)] = (parent, command)
+    return found
+
+
+def _tree(root, processes):
+    """``root`` and every process below it."""
+    pids, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        pids.add(pid)
+        todo += [child for child, (parent, _c) in processes.items() if parent == pid]
+    return pids
+
+
+def _cpu_seconds(pids):
+    """``{pid: CPU seconds so far}`` of those of ``pids`` still running."""
+    seconds = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return seconds
+
+
+def _watched_pids():
+    """The pids of each watched group now (workers and backends come and go)."""
+    processes = _processes()
+    return {name: _tree(root(processes), processes) for name, root in WATCHED.items()}
 
 
 def odoo_cmd(pg_port, db, data_dir, *extra, subcommand=None):
@@ -105,6 +154,12 @@ def serving(pg_port, db, data_dir):
             "--http-interface=127.0.0.1",
         )
     )
+    WATCHED["odoo"] = lambda processes: server.pid
+    WATCHED["postgresql"] = lambda processes: next(
+        pid
+        for pid, (_parent, command) in processes.items()
+        if f"-c port={pg_port} " in command and "postgres" in command.split(" ", 1)[0]
+    )
     try:
         base = f"http://127.0.0.1:{http_port}"
         for _ in range(120):
@@ -115,6 +170,7 @@ def serving(pg_port, db, data_dir):
                 time.sleep(0.5)
         yield base
     finally:
+        WATCHED.clear()
         server.terminate()
         server.wait(30)
 
@@ -127,13 +183,18 @@ def percentile(values, pct):
 
 
 class Load:
-    """``clients`` threads calling ``call(session, n)`` for ``SECONDS`` seconds."""
+    """``clients`` threads calling ``call(session, n)`` for ``SECONDS`` seconds.
+
+    Against a server of :func:`serving`, it also counts the CPU time Odoo,
+    PostgreSQL and the clients themselves spend (they share this machine's
+    cores, so a request's cost is what bounds the throughput)."""
 
     def __init__(self, name, clients, call):
         self.name, self.clients, self.call = name, clients, call
         self.latencies, self.statuses = [], {}
         self.lock = threading.Lock()
         self.elapsed = 0.0
+        self.cpu = {}
 
     def run(self):
         stop = time.monotonic() + SECONDS
@@ -141,12 +202,21 @@ class Load:
         threads = [
             threading.Thread(target=self._client, args=(stop, counter)) for _ in range(self.clients)
         ]
+        before = {name: _cpu_seconds(pids) for name, pids in _watched_pids().items()}
+        clients_before = sum(os.times()[:2])
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         self.elapsed = time.monotonic() - started
+        # A process started during the load counts whole; one that ended
+        # during it is lost (none should: workers and backends are kept).
+        for name, pids in _watched_pids().items():
+            now = _cpu_seconds(pids)
+            self.cpu[name] = sum(s - before[name].get(pid, 0.0) for pid, s in now.items())
+        if before:
+            self.cpu["clients"] = sum(os.times()[:2]) - clients_before
         return self
 
     def _client(self, stop, counter):
@@ -173,11 +243,43 @@ class Load:
             pool.elapsed += load.elapsed
             for status, count in load.statuses.items():
                 pool.statuses[status] = pool.statuses.get(status, 0) + count
+            for name, seconds in load.cpu.items():
+                pool.cpu[name] = pool.cpu.get(name, 0.0) + seconds
         return pool
 
-    def row(self):
-        return (
+    def cpu_ms(self):
+        """CPU milliseconds per request, by process group ({} unmeasured)."""
+        if not self.latencies:
+            return {}
+        return {name: s * 1000 / len(self.latencies) for name, s in self.cpu.items()}
+
+    def cpu_row(self):
+        """:meth:`cpu_ms` as a line, or "" unmeasured."""
+        per_request = self.cpu_ms()
+        if not per_request:
+            return ""
+        parts = "  ".join(f"{name} {ms:.2f}" for name, ms in per_request.items())
+        return f"cpu ms per request: {parts}  total {sum(per_request.values()):.2f}"
+
+    def row(self, note=""):
+        """The load's figures; ``note`` ends their first line."""
+        row = (
             f"{self.name:9s} {self.clients:3d} clients  {len(self.latencies):6d} req  "
             f"{self.rps:7.1f}/s  p50 {percentile(self.latencies, 50):7.1f} ms  "
-            f"p95 {percentile(self.latencies, 95):7.1f} ms  statuses {self.statuses}"
+            f"p95 {percentile(self.latencies, 95):7.1f} ms  statuses {self.statuses}{note}"
         )
+        cpu = self.cpu_row()
+        return f"{row}\n{'':14s}{cpu}" if cpu else row
+
+
+def cpu_comparison(name, load, floor):
+    """A line comparing a cell's CPU per request with the floor's. Where the
+    clients, Odoo and PostgreSQL share the cores and the load keeps them busy,
+    throughput and latency follow this ratio."""
+    ours, theirs = sum(load.cpu_ms().values()), sum(floor.cpu_ms().values())
+    if not ours or not theirs:
+        return f"  {name}: CPU per request not measured"
+    return (
+        f"  {name} costs {ours:.2f} ms of CPU per request (Odoo, PostgreSQL and the "
+        f"clients), the floor {theirs:.2f} ms: {ours / theirs:.2f}x"
+    )
