@@ -303,7 +303,8 @@ def openapi_document(prefix):
         },
         "/points/earn": {
             "post": _operation(
-                "Earn the points of a bill paid on the channel, once per order.",
+                "Earn the points of a bill paid on the channel, once per order in the store; "
+                "only for a channel that may award points (else 403 earn_not_allowed).",
                 EARNING,
                 "points_earn",
             )

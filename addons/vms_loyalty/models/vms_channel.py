@@ -47,6 +47,11 @@ class VmsChannel(models.Model):
         help="Refunds through the API give redeemed amounts back. Off by default: a leaked "
         "key should not be able to refill vouchers.",
     )
+    can_earn = fields.Boolean(
+        string="May Award Points",
+        help="Bills reported through the API earn points for the member (a web shop's "
+        "orders). Off by default: a leaked key should not be able to mint points.",
+    )
     key_ids = fields.One2many(related="user_id.api_key_ids", string="API Keys")
     key_count = fields.Integer(compute="_compute_key_count")
 
@@ -61,6 +66,8 @@ class VmsChannel(models.Model):
         groups = self.env.ref("vms_loyalty.group_vms_channel")
         if self.can_reverse:
             groups |= self.env.ref("vms_loyalty.group_vms_reverse")
+        if self.can_earn:
+            groups |= self.env.ref("vms_loyalty.group_vms_earn")
         return groups
 
     @api.model_create_multi
@@ -87,7 +94,7 @@ class VmsChannel(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"can_reverse", "company_id", "active", "name"} & vals.keys():
+        if {"can_reverse", "can_earn", "company_id", "active", "name"} & vals.keys():
             for channel in self:
                 # sudo: keeps the technical user in step with its channel.
                 channel.user_id.sudo().write(

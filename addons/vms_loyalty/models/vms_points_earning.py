@@ -83,7 +83,8 @@ class VmsPointsEarning(models.AbstractModel):
             .sudo()
             .search_count(
                 [
-                    ("account_id", "=", account.id),
+                    # An order earns once in its store, whichever card it names.
+                    ("store_id", "=", company.id),
                     ("type", "=", "earn"),
                     ("order_ref", "=", order_ref),
                 ],

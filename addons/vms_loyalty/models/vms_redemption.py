@@ -17,6 +17,7 @@ HOLD_STATES = [
 ]
 CHANNEL_GROUP = "vms_loyalty.group_vms_channel"
 REVERSE_GROUP = "vms_loyalty.group_vms_reverse"
+EARN_GROUP = "vms_loyalty.group_vms_earn"
 REDEEMER_GROUPS = ("vms_loyalty.group_vms_store_user", CHANNEL_GROUP)
 
 

@@ -11,6 +11,7 @@ from odoo import _, api, models
 
 from ..exceptions import VmsError
 from ..tools import rules
+from .vms_redemption import EARN_GROUP
 
 POINT_KEYS = (
     "points",
@@ -97,7 +98,14 @@ class VmsRedemptionPointsApi(models.AbstractModel):
 
     @api.model
     def _vms_api_points_earn(self, values):
-        """Points of a bill paid on the channel (a web shop order)."""
+        """Points of a bill paid on the channel (a web shop order), for a
+        channel allowed to award them (``vms.channel.can_earn``)."""
+        if not self.env.user.has_group(EARN_GROUP):
+            raise VmsError(
+                "earn_not_allowed",
+                _("This channel may not award points; ask the store's VMS manager."),
+                http_status=403,
+            )
         store = self._vms_request_store()
         lines = self._vms_api_lines(values["lines"], store)
         payments = []

@@ -312,16 +312,45 @@ class TestPointsApi(ApiCase):
                 {"kind": "other", "amount": "30.00"},
             ],
         }
-        status, answer = self.api("/points/earn", body)
+        # Awarding points is a right of its own: a vending machine's key
+        # (leaked or not) mints nothing, and the refusal is not remembered.
+        self.assertRefused(self.api("/points/earn", body), 403, "earn_not_allowed")
+        self.assertEqual(self.account._vms_summary()["points_balance"], 1000)
+        self.webshop.can_earn = True
+        status, answer = self.api("/points/earn", body, self.web_key)
         self.assertEqual(status, 200, answer)
         self.assertEqual((answer["points_earned"], answer["points_balance"]), ("30", "1030"))
         self.assertEqual(answer["lots"][0]["points"], "30")
-        self.assertEqual(self.api("/points/earn", body), (200, answer))
+        self.assertEqual(self.api("/points/earn", body, self.web_key), (200, answer))
         self.assertRefused(
-            self.api("/points/earn", {**body, "idempotency_key": "web-earn-0002"}),
+            self.api("/points/earn", {**body, "idempotency_key": "web-earn-0002"}, self.web_key),
             409,
             "already_earned",
         )
+        # Nor on another member's card.
+        other = self.env["vms.card"].create(
+            {"partner_id": self.env["res.partner"].create({"name": "Other"}).id, "state": "active"}
+        )
+        self.assertRefused(
+            self.api(
+                "/points/earn",
+                {**body, "card": other.number, "idempotency_key": "web-earn-0005"},
+                self.web_key,
+            ),
+            409,
+            "already_earned",
+        )
+        self.webshop.can_earn = False
+        self.assertRefused(
+            self.api(
+                "/points/earn",
+                {**body, "order_ref": "WEB/902", "idempotency_key": "web-earn-0004"},
+                self.web_key,
+            ),
+            403,
+            "earn_not_allowed",
+        )
+        self.webshop.can_earn = True
         bad = {**body, "idempotency_key": "web-earn-0003", "order_ref": "WEB/901"}
         for change, code in (
             ({"payments": [{"kind": "gift", "amount": "1"}]}, "invalid_payload"),
@@ -331,7 +360,7 @@ class TestPointsApi(ApiCase):
         ):
             with self.subTest(change=change):
                 self.assertRefused(
-                    self.api("/points/earn", {**bad, **change}),
+                    self.api("/points/earn", {**bad, **change}, self.web_key),
                     422 if code != "item_not_found" else 404,
                     code,
                 )
