@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..exceptions import VmsError
+from ..exceptions import VmsConflict, VmsError
 from ..tools import points as points_rules
 
 PURPOSE_MOVE = {"redeem": "redeem", "convert": "convert", "reward": "redeem"}
@@ -97,6 +97,33 @@ class VmsPointsBalance(models.AbstractModel):
         hold.write({"points_move_id": move.id})
         return self.env["vms.voucher.transaction"], self.env["vms.voucher"]
 
+    def _vms_withdraw_bought_voucher(self, hold, whole, reason):
+        """Points that bought a voucher (a conversion, a voucher reward) come
+        back only with it: whole, the voucher neither spent nor held, and
+        then blocked. Otherwise the member would keep both."""
+        voucher = hold.points_voucher_id
+        if not voucher:
+            return
+        if not whole:
+            raise VmsError(
+                "invalid_amount",
+                _(
+                    "These points bought voucher %(code)s: reverse the whole redemption "
+                    "or none of it.",
+                    code=voucher.code,
+                ),
+            )
+        _blocked, used = self.env["vms.campaign"]._vms_withdraw_issued(voucher, reason)
+        if used or voucher.state != "blocked":
+            raise VmsConflict(
+                "voucher_already_used",
+                _(
+                    "Voucher %(code)s, bought with these points, is spent or held: the "
+                    "points stay spent.",
+                    code=voucher.code,
+                ),
+            )
+
     def _vms_give_back(self, hold, amount, reason, idempotency_key):
         """Reverse ``amount`` (money) of a confirmed points hold: the points
         return to the lots they were drawn from, the furthest expiry first
@@ -125,6 +152,7 @@ class VmsPointsBalance(models.AbstractModel):
                     amount=money.text(amount),
                 ),
             )
+        self._vms_withdraw_bought_voucher(hold, whole, reason)
         returns = self._vms_returns_for(spend, points)
         move = account._vms_give_back_lots(
             returns,

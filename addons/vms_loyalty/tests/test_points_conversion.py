@@ -63,6 +63,51 @@ class TestPointsConversion(MockSMS, PointsCase):
         self.assertEqual(voucher.state, "used")
         self.assert_ledger()
 
+    def test_reversing_a_conversion_takes_its_voucher_back(self):
+        """The points come back only with the voucher they bought: whole, the
+        voucher unspent, which is then blocked; never both."""
+        self.give(3000)
+        hold = self.convert(1500)
+        voucher = hold.sudo().points_voucher_id
+        reverse = self.as_manager(hold)._vms_reverse
+        self.assertEqual(
+            refusal(reverse, "bo-conv-rev-0001", amount="5.00", reason="part").code,
+            "invalid_amount",
+        )
+        self.assertEqual((voucher.state, self.balance()), ("active", 1500))
+        reverse("bo-conv-rev-0002", reason="changed their mind")
+        self.assertEqual((voucher.state, self.balance()), ("blocked", 3000))
+        self.assertEqual(hold.points_reversed, 1500)
+        self.assertEqual(
+            refusal(
+                self.env["vms.redemption"].with_user(self.store_user)._vms_redeem,
+                voucher.code,
+                1.0,
+                order_ref="POS/10",
+                idempotency_key="pay-voucher-02",
+                channel="pos",
+                partner=self.partner,
+            ).code,
+            "voucher_blocked",
+        )
+        # A voucher already (partly) spent keeps its points spent.
+        spent = self.convert(1000, key="bo-convert-0009")
+        bought = spent.sudo().points_voucher_id
+        self.env["vms.redemption"].with_user(self.store_user)._vms_redeem(
+            bought.code,
+            1.0,
+            order_ref="POS/11",
+            idempotency_key="pay-voucher-03",
+            channel="pos",
+            partner=self.partner,
+        )
+        self.assertEqual(
+            refusal(self.as_manager(spent)._vms_reverse, "bo-conv-rev-0003", reason="r").code,
+            "voucher_already_used",
+        )
+        self.assertEqual((bought.state, bought.spent_amount, self.balance()), ("active", 1.0, 2000))
+        self.assert_ledger()
+
     def test_a_failure_issuing_the_voucher_leaves_the_points_untouched(self):
         self.give(2500)
         Voucher = type(self.env["vms.voucher"])
