@@ -126,8 +126,16 @@ class VmsRewardClaim(models.Model):
         self.invalidate_recordset()
 
     def _vms_check_redeemable(self):
-        """Only a claimed, unexpired claim is handed over."""
+        """Only a claimed, unexpired claim is handed over, and only while the
+        club card it was claimed with is active (a blocked card stops its
+        rewards as it stops its points)."""
         self.ensure_one()
+        card = self.sudo().card_id
+        if card and card.state != "active":
+            raise VmsError(
+                "card_blocked",
+                _("The club card of reward code %(code)s is not active.", code=self.code),
+            )
         if self.state == "claimed" and self.expires_at <= fields.Datetime.now():
             raise VmsError("reward_expired", _("Reward code %(code)s has lapsed.", code=self.code))
         if self.state != "claimed":

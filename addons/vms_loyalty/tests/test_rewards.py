@@ -98,7 +98,12 @@ class TestRewards(PointsCase):
         self.assertAlmostEqual(
             claim.expires_at, fields.Datetime.now() + timedelta(days=3), delta=timedelta(minutes=1)
         )
-        hold = self.redeem(claim.code)
+        # While its card is blocked, the claim is not handed over.
+        self.card.sudo().state = "blocked"
+        self.assertEqual(refusal(self.redeem, claim.code).code, "card_blocked")
+        self.assertEqual(claim.state, "claimed")
+        self.card.sudo().state = "active"
+        hold = self.redeem(claim.code, key="desk-redeem-0003")
         voucher = hold.sudo().points_voucher_id
         self.assertEqual(
             (voucher.nominal_amount, voucher.voucher_type, voucher.state),
