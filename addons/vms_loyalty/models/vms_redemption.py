@@ -252,6 +252,7 @@ class VmsRedemption(models.Model):
 
         def confirm():
             self._vms_check_owner()
+            self._vms_check_core_settles()
             return self._vms_confirm_now(
                 idempotency_key,
                 otp_id=otp_id,
@@ -302,11 +303,16 @@ class VmsRedemption(models.Model):
             self._vms_expire()
             raise VmsConflict("hold_expired", _("This hold expired; make a new one."))
 
+    def _vms_check_core_settles(self):
+        """Refuses to confirm or release a hold that another flow settles
+        (a kind of balance names its own, see ``vms_redemption_points.py``)."""
+
     def _vms_release(self):
         """Free the held amount (the sale was abandoned or paid otherwise).
         Releasing again changes nothing."""
         self.ensure_one()
         self._vms_check_owner()
+        self._vms_check_core_settles()
         hold = self.sudo()
         hold._vms_lock_hold()
         if hold.state == "confirmed":

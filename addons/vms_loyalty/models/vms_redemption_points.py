@@ -9,7 +9,7 @@ import pytz
 
 from odoo import _, api, fields, models
 
-from ..exceptions import VmsError, VmsInvalid
+from ..exceptions import VmsConflict, VmsError, VmsInvalid
 from ..tools import codes, rules
 from ..tools import points as points_rules
 
@@ -425,6 +425,22 @@ class VmsRedemption(models.Model):
             expires_at = min(expires_at, end.astimezone(pytz.utc).replace(tzinfo=None))
         return expires_at
 
+    def _vms_check_core_settles(self):
+        """A reward claim's hold is settled by handing the reward over, or by
+        canceling or lapsing the claim; confirming or releasing it otherwise
+        would spend or free its points apart from the reward."""
+        claim = self.sudo().reward_claim_id
+        if claim.state == "claimed":
+            raise VmsConflict(
+                "reward_claim_open",
+                _(
+                    "This hold belongs to reward code %(code)s: hand the reward over or "
+                    "cancel the claim.",
+                    code=claim.code,
+                ),
+            )
+        return super()._vms_check_core_settles()
+
     @api.model
     def _vms_reward_redeem(self, code, **request):
         """Hand over the reward of claim ``code``: its held points are spent
@@ -447,6 +463,7 @@ class VmsRedemption(models.Model):
             claim._vms_lock()
             claim._vms_check_redeemable()
             hold = claim.redemption_id
+            hold._vms_check_open()  # its points still held for the reward
             reward = claim.reward_id
             account = claim.account_id
             with self.env.cr.savepoint():

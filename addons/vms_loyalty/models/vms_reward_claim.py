@@ -170,9 +170,9 @@ class VmsRewardClaim(models.Model):
                     "reward_not_claimed",
                     _("Reward code %(code)s was already settled.", code=claim.code),
                 )
+            claim.sudo().write({"state": "canceled"})
             # sudo: releasing the claim's own hold; the back office user may cancel claims.
             claim.redemption_id.sudo()._vms_release()
-            claim.sudo().write({"state": "canceled"})
         return True
 
     @api.model

@@ -273,6 +273,16 @@ class TestPointsApi(ApiCase):
             422,
             "invalid_payload",
         )
+        # The claim's hold goes with its reward: the core routes leave it alone.
+        for action in ("confirm", "release"):
+            self.assertRefused(
+                self.api(
+                    f"/redemptions/{claim['id']}/{action}",
+                    {"idempotency_key": f"app-claim-{action}"},
+                ),
+                409,
+                "reward_claim_open",
+            )
         code = claim["reward_code"]
         status, redeemed = self.api(
             f"/rewards/{code}/redeem", {"idempotency_key": "kiosk-rw-0001"}, self.web_key

@@ -71,6 +71,11 @@ class TestRewards(PointsCase):
         )
         self.assertEqual((self.balance(), self.available()), (1000, 400))
         self.assertEqual(refusal(self.claim, key="app-claim-0002").code, "insufficient_points")
+        # The claim's hold is settled by the handover, not by the core's
+        # confirm or release (which would part the points from the reward).
+        self.assertEqual(refusal(hold._vms_confirm, "app-conf-0001").code, "reward_claim_open")
+        self.assertEqual(refusal(hold._vms_release).code, "reward_claim_open")
+        self.assertEqual((hold.state, self.available()), ("held", 400))
         # A store user scans the QR (a scanner may add dashes and lower case).
         scanned = f"{claim.code[:6].lower()}-{claim.code[6:]}"
         redeemed = self.redeem(scanned)
