@@ -83,8 +83,10 @@ class VmsPointsEarning(models.AbstractModel):
             .sudo()
             .search_count(
                 [
-                    # An order earns once in its store, whichever card it names.
+                    # An order earns once in its store and channel, whichever card
+                    # it names (a web shop cannot take a till's order reference).
                     ("store_id", "=", company.id),
+                    ("channel", "=", channel),
                     ("type", "=", "earn"),
                     ("order_ref", "=", order_ref),
                 ],
