@@ -71,9 +71,11 @@ def _cpu_seconds(pids):
 
 
 def _watched_pids():
-    """The pids of each watched group now (workers and backends come and go)."""
+    """The pids of each watched group now (workers and backends come and go);
+    a group whose root is not found is left out."""
     processes = _processes()
-    return {name: _tree(root(processes), processes) for name, root in WATCHED.items()}
+    roots = {name: root(processes) for name, root in WATCHED.items()}
+    return {name: _tree(pid, processes) for name, pid in roots.items() if pid}
 
 
 def odoo_cmd(pg_port, db, data_dir, *extra, subcommand=None):
@@ -156,9 +158,12 @@ def serving(pg_port, db, data_dir):
     )
     WATCHED["odoo"] = lambda processes: server.pid
     WATCHED["postgresql"] = lambda processes: next(
-        pid
-        for pid, (_parent, command) in processes.items()
-        if f"-c port={pg_port} " in command and "postgres" in command.split(" ", 1)[0]
+        (
+            pid
+            for pid, (_parent, command) in processes.items()
+            if f"-c port={pg_port} " in command and "postgres" in command.split(" ", 1)[0]
+        ),
+        None,
     )
     try:
         base = f"http://127.0.0.1:{http_port}"
@@ -210,13 +215,14 @@ class Load:
         for thread in threads:
             thread.join()
         self.elapsed = time.monotonic() - started
+        clients_after = sum(os.times()[:2])
         # A process started during the load counts whole; one that ended
         # during it is lost (none should: workers and backends are kept).
         for name, pids in _watched_pids().items():
             now = _cpu_seconds(pids)
             self.cpu[name] = sum(s - before[name].get(pid, 0.0) for pid, s in now.items())
         if before:
-            self.cpu["clients"] = sum(os.times()[:2]) - clients_before
+            self.cpu["clients"] = clients_after - clients_before
         return self
 
     def _client(self, stop, counter):
