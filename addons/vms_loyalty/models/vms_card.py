@@ -5,6 +5,7 @@ from stdnum import luhn
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..exceptions import VmsError
 from ..tools import codes
 
 
@@ -88,6 +89,20 @@ class VmsCard(models.Model):
 
     def action_block(self):
         self.write({"state": "blocked"})
+
+    def _vms_check_usable(self, spend=False):
+        """A blocked card reaches nothing; spending its points (or handing
+        over what they bought) needs an active one."""
+        self.ensure_one()
+        if self.state == "blocked":
+            raise VmsError(
+                "card_blocked", _("Club card %(number)s is blocked.", number=self.number)
+            )
+        if spend and self.state != "active":
+            raise VmsError(
+                "card_not_active",
+                _("Club card %(number)s is not active yet.", number=self.number),
+            )
 
     def action_view_vouchers(self):
         self.ensure_one()

@@ -187,15 +187,7 @@ class VmsPointsAccount(models.Model):
                 raise VmsNotFound(
                     "card_not_found", _("No club card %(number)s.", number=card.number)
                 )
-            if card.state == "blocked":
-                raise VmsError(
-                    "card_blocked", _("Club card %(number)s is blocked.", number=card.number)
-                )
-            if spend and card.state != "active":
-                raise VmsError(
-                    "card_not_active",
-                    _("Club card %(number)s is not active yet.", number=card.number),
-                )
+            card._vms_check_usable(spend=spend)
             partner = card.partner_id
             if not partner:
                 raise VmsError(

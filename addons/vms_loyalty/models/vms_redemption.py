@@ -153,12 +153,19 @@ class VmsRedemption(models.Model):
             channel and hold.user_id.id != self.env.uid
         ):
             raise VmsNotFound("redemption_not_found", _("No redemption %(id)s.", id=self.id))
-        if right == "reverse" and not self.env.user.has_group(REVERSE_GROUP):
-            raise VmsError(
+        if right == "reverse":
+            self._vms_check_right(
+                REVERSE_GROUP,
                 "reverse_not_allowed",
                 _("This user may not reverse redemptions; ask the store's VMS manager."),
-                http_status=403,
             )
+
+    @api.model
+    def _vms_check_right(self, group, code, message):
+        """A right of its own (reversing, awarding points), granted to a
+        channel only where the retailer wants it: 403 ``code`` without it."""
+        if not self.env.user.has_group(group):
+            raise VmsError(code, message, http_status=403)
 
     @api.model
     def _vms_get(self, hold_id, right="redeem"):

@@ -100,12 +100,11 @@ class VmsRedemptionPointsApi(models.AbstractModel):
     def _vms_api_points_earn(self, values):
         """Points of a bill paid on the channel (a web shop order), for a
         channel allowed to award them (``vms.channel.can_earn``)."""
-        if not self.env.user.has_group(EARN_GROUP):
-            raise VmsError(
-                "earn_not_allowed",
-                _("This channel may not award points; ask the store's VMS manager."),
-                http_status=403,
-            )
+        self._vms_check_right(
+            EARN_GROUP,
+            "earn_not_allowed",
+            _("This channel may not award points; ask the store's VMS manager."),
+        )
         store = self._vms_request_store()
         lines = self._vms_api_lines(values["lines"], store)
         payments = []

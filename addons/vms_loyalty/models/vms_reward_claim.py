@@ -131,11 +131,8 @@ class VmsRewardClaim(models.Model):
         rewards as it stops its points)."""
         self.ensure_one()
         card = self.sudo().card_id
-        if card and card.state != "active":
-            raise VmsError(
-                "card_blocked",
-                _("The club card of reward code %(code)s is not active.", code=self.code),
-            )
+        if card:
+            card._vms_check_usable(spend=True)
         if self.state == "claimed" and self.expires_at <= fields.Datetime.now():
             raise VmsError("reward_expired", _("Reward code %(code)s has lapsed.", code=self.code))
         if self.state != "claimed":

@@ -27,6 +27,21 @@ class TestPointsConversion(MockSMS, PointsCase):
             )
         )
 
+    def pay(self, voucher, amount, order_ref, key):
+        """The store pays with ``voucher`` at the till, for the member."""
+        return (
+            self.env["vms.redemption"]
+            .with_user(self.store_user)
+            ._vms_redeem(
+                voucher.code,
+                amount,
+                order_ref=order_ref,
+                idempotency_key=key,
+                channel="pos",
+                partner=self.partner,
+            )
+        )
+
     def test_points_become_an_active_voucher_with_its_rows(self):
         self.give(2500)
         hold = self.convert(1500)
@@ -52,14 +67,7 @@ class TestPointsConversion(MockSMS, PointsCase):
         self.assertEqual(self.convert(1500), hold)
         self.assertEqual(len(self.moves(move_type="convert")), 1)
         # The voucher pays like any other.
-        self.env["vms.redemption"].with_user(self.store_user)._vms_redeem(
-            voucher.code,
-            15.0,
-            order_ref="POS/9",
-            idempotency_key="pay-voucher-01",
-            channel="pos",
-            partner=self.partner,
-        )
+        self.pay(voucher, 15.0, "POS/9", "pay-voucher-01")
         self.assertEqual(voucher.state, "used")
         self.assert_ledger()
 
@@ -79,28 +87,13 @@ class TestPointsConversion(MockSMS, PointsCase):
         self.assertEqual((voucher.state, self.balance()), ("blocked", 3000))
         self.assertEqual(hold.points_reversed, 1500)
         self.assertEqual(
-            refusal(
-                self.env["vms.redemption"].with_user(self.store_user)._vms_redeem,
-                voucher.code,
-                1.0,
-                order_ref="POS/10",
-                idempotency_key="pay-voucher-02",
-                channel="pos",
-                partner=self.partner,
-            ).code,
+            refusal(self.pay, voucher, 1.0, "POS/10", "pay-voucher-02").code,
             "voucher_blocked",
         )
         # A voucher already (partly) spent keeps its points spent.
         spent = self.convert(1000, key="bo-convert-0009")
         bought = spent.sudo().points_voucher_id
-        self.env["vms.redemption"].with_user(self.store_user)._vms_redeem(
-            bought.code,
-            1.0,
-            order_ref="POS/11",
-            idempotency_key="pay-voucher-03",
-            channel="pos",
-            partner=self.partner,
-        )
+        self.pay(bought, 1.0, "POS/11", "pay-voucher-03")
         self.assertEqual(
             refusal(self.as_manager(spent)._vms_reverse, "bo-conv-rev-0003", reason="r").code,
             "voucher_already_used",
