@@ -303,8 +303,9 @@ def openapi_document(prefix):
         },
         "/points/earn": {
             "post": _operation(
-                "Earn the points of a bill paid on the channel, once per order in the store; "
-                "only for a channel that may award points (else 403 earn_not_allowed).",
+                "Earn the points of a bill paid on the channel, once per order of the caller "
+                "in the store, whichever card (else 409 already_earned); only for a channel "
+                "that may award points (else 403 earn_not_allowed).",
                 EARNING,
                 "points_earn",
             )

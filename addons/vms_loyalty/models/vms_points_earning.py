@@ -1,6 +1,9 @@
 import math
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
+from odoo.exceptions import ConcurrencyError
 
 from ..exceptions import VmsConflict, VmsError, VmsInvalid
 from ..tools import points as points_rules
@@ -78,20 +81,12 @@ class VmsPointsEarning(models.AbstractModel):
         account, card = self._vms_account_for(holder, company=company, create=True)
         account._vms_lock()
         program = account._vms_program()
+        earned_order = self._vms_earned_order(company, channel, order_ref)
+        # sudo: whether the order earned already, whoever's card it was.
         if (
             self.env["vms.points.move"]
             .sudo()
-            .search_count(
-                [
-                    # An order earns once in its store and channel, whichever card
-                    # it names (a web shop cannot take a till's order reference).
-                    ("store_id", "=", company.id),
-                    ("channel", "=", channel),
-                    ("type", "=", "earn"),
-                    ("order_ref", "=", order_ref),
-                ],
-                limit=1,
-            )
+            .search_count([("earned_order", "=", earned_order)], limit=1)
         ):
             raise VmsConflict(
                 "already_earned",
@@ -103,10 +98,11 @@ class VmsPointsEarning(models.AbstractModel):
         total = points_rules.bill_total(bill_lines)
         lots = []
         for index, earning in enumerate(earnings):
-            account._vms_credit(
+            self._vms_credit_once(
+                account,
                 earning.points,
-                "earn",
                 earning.expires_on,
+                earned_order=earned_order if index == 0 else None,
                 order_ref=order_ref,
                 channel=channel,
                 card_id=card.id,
@@ -131,6 +127,30 @@ class VmsPointsEarning(models.AbstractModel):
         }
         Requests._vms_remember(idempotency_key, "points_earn", digest, answer)
         return answer
+
+    @api.model
+    def _vms_earned_order(self, store, channel, order_ref):
+        """The order as it earns once: in its store and channel, whichever
+        card it names, so that a web shop cannot take a till's order. Through
+        the API each caller (a web shop, an app) numbers its own orders, so
+        one cannot take another's reference."""
+        caller = self.env.uid if channel == "api" else 0
+        return f"{store.id}/{channel}/{caller}/{order_ref}"
+
+    @api.model
+    def _vms_credit_once(self, account, points, expires_on, **values):
+        """An earning's lot; the order's first one claims the order (see
+        ``vms.points.move.earned_order``). A card naming the same order that
+        committed first makes this transaction retry (Odoo's request retry),
+        then be refused as ``already_earned``."""
+        try:
+            return account._vms_credit(points, "earn", expires_on, **values)
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != "vms_points_move_earned_order_unique":
+                raise
+            raise ConcurrencyError(
+                "another card earned on this order first; retried to refuse it"
+            ) from None
 
     @api.model
     def _vms_refund_bill(

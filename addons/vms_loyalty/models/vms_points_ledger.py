@@ -21,6 +21,7 @@ MOVE_COLUMNS = {
     "expires_on": "date",
     "reason": "varchar",
     "order_ref": "varchar",
+    "earned_order": "varchar",
     "bill_amount": "numeric",
     "store_id": "int4",
     "user_id": "int4",
@@ -195,7 +196,9 @@ class VmsPointsLedger(models.AbstractModel):
         if unknown:
             raise VmsError("invalid_move", _("Unknown points move values: %s", sorted(unknown)))
         cr = self.env.cr
-        cr.execute(insert_sql("vms_points_move", MOVE_COLUMNS, [move]))
+        # Not logged: a unique key a concurrent request took first is the
+        # caller's to answer (a retry), not a server error.
+        cr.execute(insert_sql("vms_points_move", MOVE_COLUMNS, [move]), log_exceptions=False)
         move_id = cr.fetchone()[0]
         new_lot_id = None
         if new_lot:

@@ -53,6 +53,13 @@ class VmsPointsMove(models.Model):
     expires_on = fields.Date(readonly=True, help="Expiry of the lot this move made.")
     reason = fields.Char(readonly=True)
     order_ref = fields.Char(string="Order", readonly=True, index="btree_not_null")
+    earned_order = fields.Char(
+        readonly=True,
+        copy=False,
+        help="On the first earning of an order: the order as it earns once (its store, its "
+        "channel, the web shop for the API, and its reference). Unique, so that two cards "
+        "naming one order at the same moment cannot both earn on it.",
+    )
     bill_amount = fields.Float(digits=(16, 6), readonly=True)
     store_id = fields.Many2one("res.company", readonly=True, ondelete="restrict")
     user_id = fields.Many2one("res.users", string="Operator", readonly=True, ondelete="restrict")
@@ -81,6 +88,10 @@ class VmsPointsMove(models.Model):
     _idempotency_key_unique = models.UniqueIndex(
         "(idempotency_key) WHERE idempotency_key IS NOT NULL",
         "This idempotency key was already used.",
+    )
+    _earned_order_unique = models.UniqueIndex(
+        "(earned_order) WHERE earned_order IS NOT NULL",
+        "This order has earned its points already.",
     )
     _account_idx = models.Index("(account_id, id)")
 

@@ -375,6 +375,42 @@ class TestPointsApi(ApiCase):
                     code,
                 )
 
+    def test_each_api_caller_numbers_its_own_orders(self):
+        """Two web shops (or a web shop and an app) both have an order WEB/77:
+        the first to earn does not take the other's, and a replay on another
+        card of one caller's order is still refused."""
+        self.webshop.can_earn = self.vending.can_earn = True
+        other = self.env["vms.card"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "App user"}).id,
+                "state": "active",
+            }
+        )
+        body = {
+            "order_ref": "WEB/77",
+            "lines": [{"barcode": "5400000000017", "qty": 1, "price_unit": "20.00"}],
+            "payments": [{"kind": "other", "amount": "20.00"}],
+        }
+        status, first = self.api(
+            "/points/earn",
+            {**body, "card": self.card.number, "idempotency_key": "shop-a-77"},
+            self.web_key,
+        )
+        self.assertEqual((status, first["points_earned"]), (200, "20"), first)
+        status, second = self.api(
+            "/points/earn", {**body, "card": other.number, "idempotency_key": "shop-b-77"}
+        )
+        self.assertEqual((status, second["points_earned"]), (200, "20"), second)
+        self.assertRefused(
+            self.api(
+                "/points/earn",
+                {**body, "card": other.number, "idempotency_key": "shop-a-77-again"},
+                self.web_key,
+            ),
+            409,
+            "already_earned",
+        )
+
     def test_the_core_routes_act_on_points_holds(self):
         status, answer = self.api(
             "/points/redeem", self.redeem_body("vend-7-rev-0001", points="200")

@@ -39,31 +39,62 @@ class TestConcurrentPoints(TransactionCase):
             account._vms_credit(60, "earn", None, order_ref=f"RACE-{self.run_id}/1")
             account._vms_credit(40, "earn", None, order_ref=f"RACE-{self.run_id}/2")
             self.partner_id, self.card_id, self.account_id = partner.id, card.id, account.id
+            # A second member, and what earning needs: a rule and an item.
+            other = env["res.partner"].create({"name": f"Racing Member B {self.run_id}"})
+            other_card = env["vms.card"].create({"partner_id": other.id, "state": "active"})
+            other_account, _card = env["vms.points.account"]._vms_account_for(
+                other_card, create=True
+            )
+            self.other_ids = (other.id, other_card.id, other_account.id)
+            self.rule_id = (
+                env["vms.points.rule"]
+                .create(
+                    {
+                        "name": f"Racing rule {self.run_id}",
+                        "program_id": program.id,
+                        "points_per_unit": 1.0,
+                    }
+                )
+                .id
+            )
+            self.product_id = (
+                env["product.product"].create({"name": f"Racing item {self.run_id}"}).id
+            )
 
     def _drop_committed_data(self):
+        partners = [self.partner_id, self.other_ids[0]]
+        cards = [self.card_id, self.other_ids[1]]
+        accounts = [self.account_id, self.other_ids[2]]
         with self.registry.cursor() as cr:
             cr.execute(
                 "DELETE FROM vms_idempotency WHERE redemption_id IN "
-                "(SELECT id FROM vms_redemption WHERE points_account_id = %s)",
-                [self.account_id],
+                "(SELECT id FROM vms_redemption WHERE points_account_id = ANY(%s))",
+                [accounts],
             )
+            cr.execute("DELETE FROM vms_idempotency WHERE key LIKE %s", [f"%{self.run_id}%"])
             # The ledger refuses deletes by design; a test cleaning up after
             # itself is the one exception.
             for table in ("vms_points_draw", "vms_points_lot", "vms_points_move"):
                 cr.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             cr.execute(
                 "DELETE FROM vms_points_draw WHERE move_id IN "
-                "(SELECT id FROM vms_points_move WHERE account_id = %s)",
-                [self.account_id],
+                "(SELECT id FROM vms_points_move WHERE account_id = ANY(%s))",
+                [accounts],
             )
-            cr.execute("DELETE FROM vms_points_lot WHERE account_id = %s", [self.account_id])
-            cr.execute("DELETE FROM vms_points_move WHERE account_id = %s", [self.account_id])
+            cr.execute("DELETE FROM vms_points_lot WHERE account_id = ANY(%s)", [accounts])
+            cr.execute("DELETE FROM vms_points_move WHERE account_id = ANY(%s)", [accounts])
             for table in ("vms_points_draw", "vms_points_lot", "vms_points_move"):
                 cr.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            cr.execute("DELETE FROM vms_redemption WHERE points_account_id = %s", [self.account_id])
-            cr.execute("DELETE FROM vms_points_account WHERE id = %s", [self.account_id])
-            cr.execute("DELETE FROM vms_card WHERE id = %s", [self.card_id])
-            cr.execute("DELETE FROM res_partner WHERE id = %s", [self.partner_id])
+            cr.execute("DELETE FROM vms_redemption WHERE points_account_id = ANY(%s)", [accounts])
+            cr.execute("DELETE FROM vms_points_account WHERE id = ANY(%s)", [accounts])
+            cr.execute("DELETE FROM vms_card WHERE id = ANY(%s)", [cards])
+            cr.execute("DELETE FROM res_partner WHERE id = ANY(%s)", [partners])
+            cr.execute("DELETE FROM vms_points_rule WHERE id = %s", [self.rule_id])
+            cr.execute(
+                "DELETE FROM product_template WHERE id IN "
+                "(SELECT product_tmpl_id FROM product_product WHERE id = %s)",
+                [self.product_id],
+            )
             if self.program_id:
                 cr.execute("DELETE FROM vms_points_program WHERE id = %s", [self.program_id])
 
@@ -87,6 +118,8 @@ class TestConcurrentPoints(TransactionCase):
                 except VmsError as error:
                     cr.rollback()  # as Odoo does for a refused request
                     outcomes[index] = ("refused", error.code)
+                except Exception as error:  # noqa: BLE001 - shown in the assertion
+                    outcomes[index] = ("error", repr(error))
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
         with patch.object(Registry, "_lock", DummyRLock()):
@@ -184,3 +217,34 @@ class TestConcurrentPoints(TransactionCase):
         self.assertEqual({o[0] for o in outcomes}, {"ok"}, outcomes)
         self.assertEqual(len({repr(sorted(o[1].items())) for o in outcomes}), 1)
         self.assertEqual(self._state(), (90, 1, []))
+
+    def test_one_order_earns_once_whichever_cards_race_for_it(self):
+        """Two members' cards (and the same card twice) name one till order
+        at the same moment, each with its own key: the order earns once."""
+        order_ref = f"TILL-9/{self.run_id}"
+
+        def earn(env, index):
+            product = env["product.product"].browse(self.product_id)
+            card = env["vms.card"].browse(self.card_id if index % 2 else self.other_ids[1])
+            return env["vms.points.account"]._vms_earn_for_bill(
+                card,
+                [{"product": product, "qty": 1, "price_unit": 25.0}],
+                [{"kind": "other", "amount": 25.0}],
+                order_ref,
+                idempotency_key=f"earn-{self.run_id}-{index}",
+                channel="pos",
+            )
+
+        outcomes = self._race(earn)
+        winners = [o for o in outcomes if o[0] == "ok"]
+        self.assertEqual(len(winners), 1, outcomes)
+        self.assertEqual({o[1] for o in outcomes if o[0] == "refused"}, {"already_earned"})
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            earned = env["vms.points.move"].search(
+                [("order_ref", "=", order_ref), ("type", "=", "earn")]
+            )
+            # One member's lots only (one per expiry date), as the winner said.
+            self.assertEqual(len(earned.account_id), 1)
+            self.assertEqual(sum(earned.mapped("points")), winners[0][1]["points_earned"])
+            self.assertGreaterEqual(sum(earned.mapped("points")), 25)
