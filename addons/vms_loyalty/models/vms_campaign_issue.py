@@ -320,15 +320,13 @@ class VmsCampaign(models.Model):
         blocked = used = self.env["vms.voucher"]
         for voucher in vouchers:
             busy = voucher.state == "used" or not voucher.currency_id.is_zero(voucher.spent_amount)
-            busy = busy or any(
-                hold.state in ("held", "confirmed") for hold in voucher.redemption_ids
-            )
+            busy = busy or any(hold._vms_takes_balance() for hold in voucher.redemption_ids)
             if busy:
                 used |= voucher
             elif voucher.state in ("generated", "handed_over", "active"):
                 blocked |= voucher
         if blocked:
-            # sudo: blocking is a manager's action; here the engine withdraws the
-            # vouchers of a bill the caller was allowed to refund.
-            blocked.sudo().with_context(tracking_disable=True).action_block(reason)
+            # sudo: the engine withdraws the vouchers of a bill the caller was
+            # allowed to refund.
+            blocked.sudo().with_context(tracking_disable=True)._vms_withdraw(reason)
         return blocked, used

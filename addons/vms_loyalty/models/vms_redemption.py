@@ -310,6 +310,17 @@ class VmsRedemption(models.Model):
             self._vms_expire()
             raise VmsConflict("hold_expired", _("This hold expired; make a new one."))
 
+    def _vms_takes_balance(self):
+        """Whether this redemption still takes some of what it was made on: a
+        hold not expired (a sweep may not have marked it yet), or a
+        confirmation not wholly reversed."""
+        self.ensure_one()
+        if self.state == "held":
+            return self.expires_at > fields.Datetime.now()
+        return self.state == "confirmed" and (
+            self.currency_id.compare_amounts(self.reversed_amount, self.amount) < 0
+        )
+
     def _vms_check_core_settles(self):
         """Refuses to confirm or release a hold that another flow settles
         (a kind of balance names its own, see ``vms_redemption_points.py``)."""

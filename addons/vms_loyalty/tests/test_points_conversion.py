@@ -84,7 +84,9 @@ class TestPointsConversion(MockSMS, PointsCase):
         )
         self.assertEqual((voucher.state, self.balance()), ("active", 1500))
         reverse("bo-conv-rev-0002", reason="changed their mind")
-        self.assertEqual((voucher.state, self.balance()), ("blocked", 3000))
+        self.assertEqual(
+            (voucher.state, voucher.withdrawn, self.balance()), ("blocked", True, 3000)
+        )
         self.assertEqual(hold.points_reversed, 1500)
         self.assertEqual(
             refusal(self.pay, voucher, 1.0, "POS/10", "pay-voucher-02").code,
@@ -93,12 +95,34 @@ class TestPointsConversion(MockSMS, PointsCase):
         # A voucher already (partly) spent keeps its points spent.
         spent = self.convert(1000, key="bo-convert-0009")
         bought = spent.sudo().points_voucher_id
-        self.pay(bought, 1.0, "POS/11", "pay-voucher-03")
+        payment = self.pay(bought, 1.0, "POS/11", "pay-voucher-03")
         self.assertEqual(
             refusal(self.as_manager(spent)._vms_reverse, "bo-conv-rev-0003", reason="r").code,
             "voucher_already_used",
         )
         self.assertEqual((bought.state, bought.spent_amount, self.balance()), ("active", 1.0, 2000))
+        # Its payment reversed, the voucher is unspent again; a till's hold
+        # that expired holds nothing, swept or not: the points come back.
+        self.as_manager(payment)._vms_reverse("pos-rev-0011", reason="returned")
+        stale = (
+            self.env["vms.redemption"]
+            .with_user(self.store_user)
+            ._vms_hold(
+                bought.code,
+                2.0,
+                order_ref="POS/12",
+                idempotency_key="hold-voucher-04",
+                channel="pos",
+                partner=self.partner,
+            )
+        )
+        live = stale.sudo()
+        live.expires_at = "2000-01-01 00:00:00"
+        self.assertEqual(live.state, "held")
+        self.as_manager(spent)._vms_reverse("bo-conv-rev-0004", reason="r")
+        self.assertEqual(
+            (bought.state, bought.spent_amount, self.balance()), ("blocked", 0.0, 3000)
+        )
         self.assert_ledger()
 
     def test_a_failure_issuing_the_voucher_leaves_the_points_untouched(self):
