@@ -29,6 +29,7 @@ LIFECYCLE_FIELDS = frozenset(
         "activation_store_id",
         "activation_user_id",
         "block_reason",
+        "withdrawn",
         "company_id",
     }
 )
@@ -107,6 +108,12 @@ class VmsVoucher(models.Model):
     )
     state_before_block = fields.Selection(VOUCHER_STATES, readonly=True, copy=False)
     block_reason = fields.Char(readonly=True, copy=False)
+    withdrawn = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Blocked for good: the bill that issued it, or the points that bought it, were "
+        "refunded. It cannot be unblocked; a new voucher is issued instead.",
+    )
     validity_status = fields.Selection(
         [("not_yet", "Not Yet Valid"), ("valid", "Valid"), ("expired", "Expired")],
         compute="_compute_validity_status",
@@ -611,10 +618,29 @@ class VmsVoucher(models.Model):
         )
         return True
 
+    def _vms_withdraw(self, reason):
+        """Block for good (see ``withdrawn``): what paid for these vouchers
+        was given back. The engine's call, for a refund it allowed."""
+        self._vms_transition(
+            "block",
+            extra={"block_reason": reason, "withdrawn": True},
+            reason=reason,
+            channel="system",
+        )
+
     def action_unblock(self, reason=None):
         self._vms_require("vms_loyalty.group_vms_manager")
         if not reason:
             raise UserError(_("Say why the vouchers are unblocked."))
+        withdrawn = self.filtered("withdrawn")
+        if withdrawn:
+            raise UserError(
+                _(
+                    "Voucher %(codes)s was withdrawn when what paid for it was refunded: it "
+                    "stays blocked. Issue a new voucher instead.",
+                    codes=", ".join(withdrawn[:5].mapped("code")),
+                )
+            )
         self._vms_transition(
             "unblock", extra={"block_reason": False}, reason=reason, channel="backoffice"
         )

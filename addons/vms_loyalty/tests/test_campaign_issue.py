@@ -3,6 +3,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..exceptions import VmsError
@@ -235,3 +236,9 @@ class TestCampaignIssue(VmsCase):
         self.assertEqual(unused.state, "blocked")
         self.assertEqual(used.state, "active")
         self.assert_replay(unused)
+        # For good: what paid for it came back, so a manager cannot revive it.
+        self.assertTrue(unused.withdrawn)
+        self.assertEqual(self.rows(unused, "block").channel, "system")
+        with self.assertRaisesRegex(UserError, "withdrawn"):
+            self.as_manager(unused).action_unblock("customer asked")
+        self.assertEqual(unused.state, "blocked")

@@ -163,7 +163,7 @@ class TestPosSales(VmsPosCase):
                 },
             )
         )
-        self.assertEqual(voucher.state, "blocked")
+        self.assertEqual((voucher.state, voucher.withdrawn), ("blocked", True))
         self.assertIn(voucher.code, refund.vms_note)
 
     def test_at_most_three_vouchers_per_bill_and_five_per_holder(self):
