@@ -17,7 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..exceptions import VmsError
-from ..tools import rules
+from ..tools import lifecycle, rules
 
 # Campaign kinds a bill earns vouchers from at the cash point.
 ISSUING_KINDS = ("gift_threshold", "gift_quantity", "gift_campaign", "card_activation")
@@ -314,16 +314,17 @@ class VmsCampaign(models.Model):
 
     @api.model
     def _vms_withdraw_issued(self, vouchers, reason):
-        """A bill that issued ``vouchers`` was refunded: block those not used
-        yet. Returns ``(blocked, used)``: the vouchers blocked now, and those
-        already (partly) spent or held, which stay as they are."""
+        """A bill that issued ``vouchers`` was refunded: withdraw those not
+        used yet (blocked for good, blocked already or not). Returns
+        ``(blocked, used)``: the vouchers withdrawn now, and those already
+        (partly) spent or held, which stay as they are."""
         blocked = used = self.env["vms.voucher"]
         for voucher in vouchers:
             busy = voucher.state == "used" or not voucher.currency_id.is_zero(voucher.spent_amount)
             busy = busy or any(hold._vms_takes_balance() for hold in voucher.redemption_ids)
             if busy:
                 used |= voucher
-            elif voucher.state in ("generated", "handed_over", "active"):
+            elif not voucher.withdrawn and lifecycle.allowed("withdraw", voucher.state):
                 blocked |= voucher
         if blocked:
             # sudo: the engine withdraws the vouchers of a bill the caller was

@@ -622,7 +622,7 @@ class VmsVoucher(models.Model):
         """Block for good (see ``withdrawn``): what paid for these vouchers
         was given back. The engine's call, for a refund it allowed."""
         self._vms_transition(
-            "block",
+            "withdraw",
             extra={"block_reason": reason, "withdrawn": True},
             reason=reason,
             channel="system",

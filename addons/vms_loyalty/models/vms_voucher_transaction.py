@@ -15,6 +15,7 @@ TRANSACTION_TYPES = [
     ("remainder", "Paying Out the Remainder"),
     ("reverse", "Reversing"),
     ("group_block", "Group Blocking"),
+    ("withdraw", "Withdrawing"),
 ]
 CHANNELS = [
     ("backoffice", "Back Office"),

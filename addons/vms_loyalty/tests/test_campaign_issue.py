@@ -238,7 +238,19 @@ class TestCampaignIssue(VmsCase):
         self.assert_replay(unused)
         # For good: what paid for it came back, so a manager cannot revive it.
         self.assertTrue(unused.withdrawn)
-        self.assertEqual(self.rows(unused, "block").channel, "system")
+        self.assertEqual(self.rows(unused, "withdraw").channel, "system")
         with self.assertRaisesRegex(UserError, "withdrawn"):
             self.as_manager(unused).action_unblock("customer asked")
         self.assertEqual(unused.state, "blocked")
+        # A voucher a manager had blocked is withdrawn all the same: unblocking
+        # it later gives nothing back that was refunded.
+        lost = self.issue([self.line(self.seeds, 1)], key="bill-0003-issue")["vouchers"]
+        self.as_manager(lost).action_block("card lost")
+        blocked, busy = self.Campaign._vms_withdraw_issued(lost, "bill refunded")
+        self.assertEqual(
+            (blocked, busy, lost.state, lost.withdrawn), (lost, used[:0], "blocked", True)
+        )
+        self.assertEqual(lost.state_before_block, "active")
+        with self.assertRaisesRegex(UserError, "withdrawn"):
+            self.as_manager(lost).action_unblock("found")
+        self.assert_replay(lost)

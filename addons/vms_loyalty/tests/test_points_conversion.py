@@ -1,6 +1,6 @@
 from unittest.mock import patch
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.sms.tests.common import MockSMS
@@ -123,6 +123,15 @@ class TestPointsConversion(MockSMS, PointsCase):
         self.assertEqual(
             (bought.state, bought.spent_amount, self.balance()), ("blocked", 0.0, 3000)
         )
+        # A voucher a manager blocked first is withdrawn all the same.
+        lost = self.convert(500, key="bo-convert-0010")
+        lost_voucher = lost.sudo().points_voucher_id
+        self.as_manager(lost_voucher).action_block("card lost")
+        self.as_manager(lost)._vms_reverse("bo-conv-rev-0005", reason="r")
+        self.assertEqual((lost_voucher.state, lost_voucher.withdrawn), ("blocked", True))
+        with self.assertRaisesRegex(UserError, "withdrawn"):
+            self.as_manager(lost_voucher).action_unblock("found")
+        self.assertEqual(self.balance(), 3000)
         self.assert_ledger()
 
     def test_a_failure_issuing_the_voucher_leaves_the_points_untouched(self):

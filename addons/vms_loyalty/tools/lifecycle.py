@@ -25,6 +25,10 @@ TRANSITIONS = {
     "activate": (("generated", "handed_over"), "active"),
     "block": (OPEN_STATES, "blocked"),
     "group_block": (OPEN_STATES, "blocked"),
+    # Blocked for good (what paid for the voucher was given back), also when a
+    # manager had blocked it already; the voucher's ``withdrawn`` flag keeps
+    # unblock from reviving it.
+    "withdraw": ((*OPEN_STATES, "blocked"), "blocked"),
     "unblock": (("blocked",), BEFORE_BLOCK),
     "change_validity": ((*OPEN_STATES, "blocked"), UNCHANGED),
     "use": (("active",), SPEND),
@@ -63,6 +67,8 @@ def apply(current, operation, money, value_type, *, amount=0.0, valid_from=False
     if target == BEFORE_BLOCK:
         return replace(current, state=current.before_block or "generated", before_block=None)
     if operation in ("block", "group_block"):
+        return replace(current, state=target, before_block=current.state)
+    if operation == "withdraw" and current.state != "blocked":
         return replace(current, state=target, before_block=current.state)
     if target == SPEND:
         if value_type != "nominal":
