@@ -97,27 +97,29 @@ class VmsPointsEarning(models.AbstractModel):
         earnings = points_rules.earn(program, rules_, bill_lines, bill_payments, local_now)
         total = points_rules.bill_total(bill_lines)
         lots = []
-        for index, earning in enumerate(earnings):
-            self._vms_credit_once(
+        # Nothing to earn claims the order all the same (a move of no points):
+        # the bill sent again under another key, once a window opened or with
+        # other payments, earns nothing either.
+        for index, earning in enumerate(earnings or [None]):
+            self._vms_post_earning(
                 account,
-                earning.points,
-                earning.expires_on,
+                earning,
                 earned_order=earned_order if index == 0 else None,
                 order_ref=order_ref,
                 channel=channel,
                 card_id=card.id,
                 bill_amount=total,
-                detail=earning.detail,
                 idempotency_key=self.env["vms.voucher"]._vms_row_key(
                     idempotency_key, f"earn{index}"
                 ),
             )
-            lots.append(
-                {
-                    "points": earning.points,
-                    "expires_on": fields.Date.to_string(earning.expires_on) or None,
-                }
-            )
+            if earning:
+                lots.append(
+                    {
+                        "points": earning.points,
+                        "expires_on": fields.Date.to_string(earning.expires_on) or None,
+                    }
+                )
         answer = {
             "order_ref": order_ref,
             "card": card.number or None,
@@ -138,13 +140,17 @@ class VmsPointsEarning(models.AbstractModel):
         return f"{store.id}/{channel}/{caller}/{order_ref}"
 
     @api.model
-    def _vms_credit_once(self, account, points, expires_on, **values):
-        """An earning's lot; the order's first one claims the order (see
-        ``vms.points.move.earned_order``). A card naming the same order that
-        committed first makes this transaction retry (Odoo's request retry),
-        then be refused as ``already_earned``."""
+    def _vms_post_earning(self, account, earning, **values):
+        """An earning's lot (``None``: a move of no points); the order's first
+        move claims the order (see ``vms.points.move.earned_order``). A card
+        naming the same order that committed first makes this transaction
+        retry (Odoo's request retry), then be refused as ``already_earned``."""
         try:
-            return account._vms_credit(points, "earn", expires_on, **values)
+            if earning is None:
+                return account._vms_post("earn", **values)
+            return account._vms_credit(
+                earning.points, "earn", earning.expires_on, detail=earning.detail, **values
+            )
         except psycopg2.errors.UniqueViolation as error:
             if error.diag.constraint_name != "vms_points_move_earned_order_unique":
                 raise
@@ -204,8 +210,16 @@ class VmsPointsEarning(models.AbstractModel):
         # sudo: the order's moves and holds are read within the retailer (and a
         # channel's own only); nothing of them is returned but totals.
         Move = self.env["vms.points.move"].sudo()
+        # The order as it earned (its store and channel), not another store's
+        # or channel's order of the same reference.
         earns = Move.search(
-            [("type", "=", "earn"), ("order_ref", "=", order_ref), ("company_id", "=", root.id)]
+            [
+                ("type", "=", "earn"),
+                ("order_ref", "=", order_ref),
+                ("company_id", "=", root.id),
+                ("store_id", "=", company.id),
+                ("channel", "=", channel),
+            ]
             + own
         )
         holds = Redemption.sudo().search(
@@ -214,6 +228,7 @@ class VmsPointsEarning(models.AbstractModel):
                 ("points_purpose", "=", "redeem"),
                 ("order_ref", "=", order_ref),
                 ("company_id", "=", root.id),
+                ("channel", "=", channel),
                 ("state", "=", "confirmed"),
             ]
             + own

@@ -196,9 +196,12 @@ class VmsPointsLedger(models.AbstractModel):
         if unknown:
             raise VmsError("invalid_move", _("Unknown points move values: %s", sorted(unknown)))
         cr = self.env.cr
-        # Not logged: a unique key a concurrent request took first is the
-        # caller's to answer (a retry), not a server error.
-        cr.execute(insert_sql("vms_points_move", MOVE_COLUMNS, [move]), log_exceptions=False)
+        # An order's claim that a concurrent request took first is the
+        # caller's to answer (a retry), not a server error to log.
+        cr.execute(
+            insert_sql("vms_points_move", MOVE_COLUMNS, [move]),
+            log_exceptions=not move.get("earned_order"),
+        )
         move_id = cr.fetchone()[0]
         new_lot_id = None
         if new_lot:

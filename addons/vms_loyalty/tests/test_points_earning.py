@@ -197,6 +197,19 @@ class TestPointsEarning(PointsCase):
         error = refusal(self.earn, self.bill((self.bread, 2, 12.0)), key="till-1-earn-0001")
         self.assertEqual(error.code, "idempotency_key_reused")
 
+    def test_an_order_that_earned_nothing_earns_nothing_later(self):
+        """Paid with points, the bill earns nothing; sent again under another
+        key as if paid otherwise, it still earns nothing."""
+        lines = self.bill((self.bread, 1, 40.0))
+        answer = self.earn(lines, [{"kind": "points", "amount": 40.0}], key="till-1-earn-0010")
+        self.assertEqual((answer["points_earned"], answer["lots"]), (0, []))
+        claim = self.moves(move_type="earn")
+        self.assertEqual((claim.points, claim.order_ref, claim.lot_ids.ids), (0, "POS/0001", []))
+        error = refusal(self.earn, lines, key="till-1-earn-0011")
+        self.assertEqual(error.code, "already_earned")
+        self.assertEqual(self.balance(), 0)
+        self.assert_ledger()
+
     def test_members_without_an_account_get_one_and_bad_input_is_refused(self):
         newcomer = self.env["res.partner"].create({"name": "New Member"})
         card = self.env["vms.card"].create({"partner_id": newcomer.id, "state": "active"})

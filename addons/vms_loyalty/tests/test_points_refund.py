@@ -53,6 +53,17 @@ class TestPointsRefund(PointsCase):
             **kwargs,
         )
 
+    def test_a_refund_takes_back_only_what_its_own_order_earned(self):
+        """Another channel's order of the same reference (a web shop's
+        SHOP/7) is not the till's SHOP/7: refunding one leaves the other."""
+        self.earn("SHOP/7", [(self.bread, 1, 30.0)], [{"kind": "other", "amount": 30.0}])
+        self.assertEqual(self.balance(), 30)
+        answer = self.refund("SHOP/7", "WEB-REFUND/7", channel="api")
+        self.assertEqual((answer["points_taken_back"], self.balance()), (0, 30))
+        answer = self.refund("SHOP/7", "SHOP/7-REFUND", channel="pos")
+        self.assertEqual((answer["points_taken_back"], self.balance()), (30, 0))
+        self.assert_ledger()
+
     def test_a_refund_recredits_the_original_lots_an_expired_one_expires_again(self):
         soon = self.give(100, days=2)
         late = self.give(100, days=100)
