@@ -539,8 +539,15 @@ class PosOrder(models.Model):
                 )
                 if not sold or count <= 0:
                     continue
+                # Free: neither spent nor held now, and not withdrawn by an
+                # earlier refund of this line (else that refund counts twice).
                 free = sold.filtered(
-                    lambda v: v.state != "used" and v.currency_id.is_zero(v.spent_amount)
+                    lambda v: (
+                        v.state != "used"
+                        and not v.withdrawn
+                        and v.currency_id.is_zero(v.spent_amount)
+                        and not any(hold._vms_takes_balance() for hold in v.redemption_ids)
+                    )
                 )
                 if len(free) < count:
                     raise VmsError(

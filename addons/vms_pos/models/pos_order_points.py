@@ -306,8 +306,11 @@ class PosOrderPoints(models.AbstractModel):
                         ("state", "=", "confirmed"),
                     ]
                 )
+                # An order that earned nothing (a claim of no points) and was
+                # not paid with points has nothing to refund.
                 if not holds and not Move.search_count(
-                    [("type", "=", "earn"), ("order_ref", "=", ref)], limit=1
+                    [("type", "=", "earn"), ("order_ref", "=", ref), ("points", "!=", 0)],
+                    limit=1,
                 ):
                     continue
                 before = sum(holds.mapped("reversed_amount"))

@@ -351,6 +351,46 @@ class TestPosSales(VmsPosCase):
         self.assertEqual(caught.exception.code, "gift_voucher_used")
         self.assertEqual(sold.state, "active")
 
+    def test_a_gift_voucher_line_refunded_twice_withdraws_each_voucher_once(self):
+        """Two vouchers sold on one line, refunded one at a time: the second
+        refund withdraws the second voucher, not the first again; a voucher
+        held at another till is not free to refund."""
+        order = self.sync(
+            self.order_data(
+                self.till, [(self.gift_product, 3, 20.0)], [(self.cash_method, 60.0, None, None)]
+            )
+        )
+        sold = order.vms_issued_voucher_ids.sorted("id")
+        self.assertEqual(len(sold), 3)
+        extra = {
+            f"line_{self.gift_product.product_variant_id.id}": {
+                "refunded_orderline_id": order.lines.id
+            }
+        }
+
+        def refund_one():
+            return self.sync(
+                self.order_data(
+                    self.till,
+                    [(self.gift_product, -1, 20.0)],
+                    [(self.cash_method, -20.0, None, None)],
+                    **extra,
+                )
+            )
+
+        refund_one()
+        refund_one()
+        self.assertEqual(sorted(sold.mapped("withdrawn")), [False, True, True])
+        left = sold.filtered(lambda v: not v.withdrawn)
+        self.assertEqual(left.state, "active")
+        self.env["vms.redemption"].with_user(self.pos_user)._vms_hold(
+            left.code, 5.0, order_ref="OTHER-TILL/1", idempotency_key="held-gift-1", channel="pos"
+        )
+        with self.assertRaises(VmsError) as caught:
+            refund_one()
+        self.assertEqual(caught.exception.code, "gift_voucher_used")
+        self.assertEqual((left.state, left.withdrawn), ("active", False))
+
     def test_a_tender_journal_takes_a_code_no_journal_has_even_archived(self):
         Journal = self.env["account.journal"]
         for code in ("ZZT", "ZZT2"):
