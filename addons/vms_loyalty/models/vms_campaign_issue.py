@@ -320,9 +320,7 @@ class VmsCampaign(models.Model):
         (partly) spent or held, which stay as they are."""
         blocked = used = self.env["vms.voucher"]
         for voucher in vouchers:
-            busy = voucher.state == "used" or not voucher.currency_id.is_zero(voucher.spent_amount)
-            busy = busy or any(hold._vms_takes_balance() for hold in voucher.redemption_ids)
-            if busy:
+            if not voucher._vms_is_untouched():
                 used |= voucher
             elif not voucher.withdrawn and lifecycle.allowed("withdraw", voucher.state):
                 blocked |= voucher

@@ -618,6 +618,16 @@ class VmsVoucher(models.Model):
         )
         return True
 
+    def _vms_is_untouched(self):
+        """Neither used, nor (partly) spent, nor taken by a redemption now:
+        what a refund of the voucher's own purchase may take back."""
+        self.ensure_one()
+        return (
+            self.state != "used"
+            and self.currency_id.is_zero(self.spent_amount)
+            and not any(hold._vms_takes_balance() for hold in self.redemption_ids)
+        )
+
     def _vms_withdraw(self, reason):
         """Block for good (see ``withdrawn``): what paid for these vouchers
         was given back. The engine's call, for a refund it allowed."""

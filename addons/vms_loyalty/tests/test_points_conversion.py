@@ -104,21 +104,16 @@ class TestPointsConversion(MockSMS, PointsCase):
         # Its payment reversed, the voucher is unspent again; a till's hold
         # that expired holds nothing, swept or not: the points come back.
         self.as_manager(payment)._vms_reverse("pos-rev-0011", reason="returned")
-        stale = (
-            self.env["vms.redemption"]
-            .with_user(self.store_user)
-            ._vms_hold(
-                bought.code,
-                2.0,
-                order_ref="POS/12",
-                idempotency_key="hold-voucher-04",
-                channel="pos",
-                partner=self.partner,
-            )
-        )
-        live = stale.sudo()
-        live.expires_at = "2000-01-01 00:00:00"
-        self.assertEqual(live.state, "held")
+        stale = self.Engine._vms_hold(
+            bought.code,
+            2.0,
+            order_ref="POS/12",
+            idempotency_key="hold-voucher-04",
+            channel="pos",
+            partner=self.partner,
+        ).sudo()
+        stale.expires_at = "2000-01-01 00:00:00"
+        self.assertEqual(stale.state, "held")
         self.as_manager(spent)._vms_reverse("bo-conv-rev-0004", reason="r")
         self.assertEqual(
             (bought.state, bought.spent_amount, self.balance()), ("blocked", 0.0, 3000)

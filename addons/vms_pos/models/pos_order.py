@@ -541,14 +541,7 @@ class PosOrder(models.Model):
                     continue
                 # Free: neither spent nor held now, and not withdrawn by an
                 # earlier refund of this line (else that refund counts twice).
-                free = sold.filtered(
-                    lambda v: (
-                        v.state != "used"
-                        and not v.withdrawn
-                        and v.currency_id.is_zero(v.spent_amount)
-                        and not any(hold._vms_takes_balance() for hold in v.redemption_ids)
-                    )
-                )
+                free = sold.filtered(lambda v: not v.withdrawn and v._vms_is_untouched())
                 if len(free) < count:
                     raise VmsError(
                         "gift_voucher_used",
