@@ -466,7 +466,7 @@ class VmsVoucher(models.Model):
 
     def _vms_check_transition(self, operation):
         for voucher in self:
-            if not lifecycle.allowed(operation, voucher.state):
+            if not lifecycle.allowed(operation, voucher.state, voucher.withdrawn):
                 operation_label = dict(
                     self.env["vms.voucher.transaction"]
                     ._fields["type"]
@@ -487,6 +487,7 @@ class VmsVoucher(models.Model):
         return lifecycle.VoucherState(
             self.state,
             self.state_before_block or None,
+            self.withdrawn,
             self.nominal_amount,
             self.spent_amount,
             self.valid_from,
@@ -518,6 +519,7 @@ class VmsVoucher(models.Model):
             values = {
                 "state": after.state,
                 "state_before_block": after.before_block or False,
+                "withdrawn": after.withdrawn,
                 "spent_amount": after.spent,
                 "valid_from": after.valid_from,
                 "valid_to": after.valid_to,
@@ -633,7 +635,7 @@ class VmsVoucher(models.Model):
         was given back. The engine's call, for a refund it allowed."""
         self._vms_transition(
             "withdraw",
-            extra={"block_reason": reason, "withdrawn": True},
+            extra={"block_reason": reason},
             reason=reason,
             channel="system",
         )
@@ -686,7 +688,8 @@ class VmsVoucher(models.Model):
             )
 
     def _vms_replay(self):
-        """State, spent amount, balance and validity rebuilt from the chronology.
+        """State (and the one before a block, and whether withdrawn), spent
+        amount, balance and validity rebuilt from the chronology.
 
         Only recorded rows count, in the order they were written, folded
         through the lifecycle table; must equal the stored values (invariant
@@ -706,6 +709,8 @@ class VmsVoucher(models.Model):
         )
         return {
             "state": state.state,
+            "state_before_block": state.before_block or False,
+            "withdrawn": state.withdrawn,
             "spent_amount": state.spent,
             "balance": money.round(state.nominal - state.spent),
             "nominal_amount": state.nominal,

@@ -72,6 +72,8 @@ class VmsCase(TransactionCase):
         voucher.invalidate_recordset()
         replay = voucher._vms_replay()
         self.assertEqual(replay["state"], voucher.state)
+        self.assertEqual(replay["state_before_block"], voucher.state_before_block)
+        self.assertEqual(replay["withdrawn"], voucher.withdrawn)
         self.assertAlmostEqual(replay["spent_amount"], voucher.spent_amount)
         self.assertAlmostEqual(replay["balance"], voucher.balance)
         self.assertEqual(replay["valid_from"], voucher.valid_from)

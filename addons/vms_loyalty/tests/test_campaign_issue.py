@@ -254,3 +254,7 @@ class TestCampaignIssue(VmsCase):
         with self.assertRaisesRegex(UserError, "withdrawn"):
             self.as_manager(lost).action_unblock("found")
         self.assert_replay(lost)
+        # The lifecycle table itself refuses it, whoever asks.
+        with self.assertRaises(VmsError) as caught:
+            lost.sudo()._vms_transition("unblock", reason="found")
+        self.assertEqual((caught.exception.code, lost.state), ("invalid_transition", "blocked"))

@@ -43,13 +43,16 @@ class VoucherState:
 
     state: str = None
     before_block: str = None
+    withdrawn: bool = False  # blocked for good: unblock refuses it
     nominal: float = 0.0
     spent: float = 0.0
     valid_from: object = False
     valid_to: object = False
 
 
-def allowed(operation, state):
+def allowed(operation, state, withdrawn=False):
+    if operation == "unblock" and withdrawn:
+        return False
     return state in TRANSITIONS[operation][0]
 
 
@@ -61,15 +64,17 @@ def apply(current, operation, money, value_type, *, amount=0.0, valid_from=False
     """
     target = TRANSITIONS[operation][1]
     if operation == "generate":
-        return VoucherState("generated", None, amount, 0.0, valid_from, valid_to)
+        return VoucherState("generated", None, False, amount, 0.0, valid_from, valid_to)
     if operation == "change_validity":
         return replace(current, valid_from=valid_from, valid_to=valid_to)
     if target == BEFORE_BLOCK:
         return replace(current, state=current.before_block or "generated", before_block=None)
     if operation in ("block", "group_block"):
         return replace(current, state=target, before_block=current.state)
-    if operation == "withdraw" and current.state != "blocked":
-        return replace(current, state=target, before_block=current.state)
+    if operation == "withdraw":
+        if current.state == "blocked":
+            return replace(current, withdrawn=True)
+        return replace(current, state=target, before_block=current.state, withdrawn=True)
     if target == SPEND:
         if value_type != "nominal":
             return replace(current, state="used")
