@@ -97,32 +97,36 @@ class VmsPointsBalance(models.AbstractModel):
         hold.write({"points_move_id": move.id})
         return self.env["vms.voucher.transaction"], self.env["vms.voucher"]
 
-    def _vms_withdraw_bought_voucher(self, hold, whole, reason):
-        """Points that bought a voucher (a conversion, a voucher reward) come
-        back only with it: whole, the voucher neither spent nor held, and
-        then blocked. Otherwise the member would keep both."""
+    def _vms_take_back_purchase(self, hold, whole, reason):
+        """Points that bought something come back only whole, and with it:
+        a voucher (a conversion, a voucher reward) neither spent nor held is
+        withdrawn, and a reward handed over is given back (its claim is
+        canceled). Otherwise the member would keep both."""
         voucher = hold.points_voucher_id
-        if not voucher:
+        claim = hold.sudo().reward_claim_id
+        if not (voucher or claim.state == "redeemed"):
             return
         if not whole:
             raise VmsError(
                 "invalid_amount",
                 _(
-                    "These points bought voucher %(code)s: reverse the whole redemption "
-                    "or none of it.",
-                    code=voucher.code,
+                    "These points bought %(what)s: reverse the whole redemption or none of it.",
+                    what=_("voucher %s", voucher.code) if voucher else _("reward %s", claim.code),
                 ),
             )
-        _blocked, used = self.env["vms.campaign"]._vms_withdraw_issued(voucher, reason)
-        if used or voucher.state != "blocked":
-            raise VmsConflict(
-                "voucher_already_used",
-                _(
-                    "Voucher %(code)s, bought with these points, is spent or held: the "
-                    "points stay spent.",
-                    code=voucher.code,
-                ),
-            )
+        if voucher:
+            _blocked, used = self.env["vms.campaign"]._vms_withdraw_issued(voucher, reason)
+            if used or voucher.state != "blocked":
+                raise VmsConflict(
+                    "voucher_already_used",
+                    _(
+                        "Voucher %(code)s, bought with these points, is spent or held: the "
+                        "points stay spent.",
+                        code=voucher.code,
+                    ),
+                )
+        if claim.state == "redeemed":
+            claim._vms_mark_given_back()
 
     def _vms_give_back(self, hold, amount, reason, idempotency_key):
         """Reverse ``amount`` (money) of a confirmed points hold: the points
@@ -152,7 +156,7 @@ class VmsPointsBalance(models.AbstractModel):
                     amount=money.text(amount),
                 ),
             )
-        self._vms_withdraw_bought_voucher(hold, whole, reason)
+        self._vms_take_back_purchase(hold, whole, reason)
         returns = self._vms_returns_for(spend, points)
         move = account._vms_give_back_lots(
             returns,

@@ -155,6 +155,12 @@ class VmsRewardClaim(models.Model):
             }
         )
 
+    def _vms_mark_given_back(self):
+        """The reward handed over came back (its points were reversed): the
+        claim is canceled; who handed it over, where and when stay on it."""
+        self.ensure_one()
+        self.sudo().write({"state": "canceled"})
+
     def action_cancel(self):
         """Cancel claims not handed over yet: their points are free again."""
         if not self.env.su and not self.env.user.has_group("vms_loyalty.group_vms_user"):

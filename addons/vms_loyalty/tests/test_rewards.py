@@ -118,6 +118,41 @@ class TestRewards(PointsCase):
             (claim.voucher_id, hold._vms_result()["voucher_code"]), (voucher, voucher.code)
         )
 
+    def test_a_reward_given_back_returns_its_points_whole_and_cancels_its_claim(self):
+        self.give(1000)
+        hold = self.redeem(self.claim().sudo().reward_claim_id.code)
+        claim = hold.sudo().reward_claim_id
+        self.assertEqual((claim.state, self.balance()), ("redeemed", 400))
+        # Half a mug does not come back: the points neither.
+        reverse = self.as_manager(hold)._vms_reverse
+        error = refusal(reverse, "bo-reward-rev-0001", amount=hold.amount / 2, reason="r")
+        self.assertEqual(
+            (error.code, claim.state, self.balance()), ("invalid_amount", "redeemed", 400)
+        )
+        reverse("bo-reward-rev-0002", reason="mug returned")
+        claim.invalidate_recordset()
+        self.assertEqual((claim.state, self.balance()), ("canceled", 1000))
+        self.assertEqual(
+            (claim.redeemed_user_id, hold._vms_result()["reward_state"]),
+            (self.store_user, "canceled"),
+        )
+        # The code stays spent.
+        self.assertEqual(
+            refusal(self.redeem, claim.code, key="desk-redeem-0009").code, "reward_canceled"
+        )
+        # A voucher reward comes back with its voucher withdrawn.
+        voucher_hold = self.redeem(
+            self.claim(self.voucher_reward, key="app-claim-0009").sudo().reward_claim_id.code,
+            key="desk-redeem-0010",
+        )
+        self.as_manager(voucher_hold)._vms_reverse("bo-reward-rev-0003", reason="returned")
+        voucher_claim = voucher_hold.sudo().reward_claim_id
+        self.assertEqual(
+            (voucher_claim.state, voucher_hold.sudo().points_voucher_id.withdrawn, self.balance()),
+            ("canceled", True, 1000),
+        )
+        self.assert_ledger()
+
     def test_canceled_and_lapsed_claims_free_their_points(self):
         self.give(2000)
         first = self.claim().sudo().reward_claim_id
