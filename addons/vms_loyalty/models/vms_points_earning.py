@@ -222,12 +222,15 @@ class VmsPointsEarning(models.AbstractModel):
             ]
             + own
         )
+        # Its points payments too: a points hold belongs to the root company,
+        # its spend move says at which store it was paid.
         holds = Redemption.sudo().search(
             [
                 ("kind", "=", "points"),
                 ("points_purpose", "=", "redeem"),
                 ("order_ref", "=", order_ref),
                 ("company_id", "=", root.id),
+                ("points_move_id.store_id", "=", company.id),
                 ("channel", "=", channel),
                 ("state", "=", "confirmed"),
             ]

@@ -64,6 +64,32 @@ class TestPointsRefund(PointsCase):
         self.assertEqual((answer["points_taken_back"], self.balance()), (30, 0))
         self.assert_ledger()
 
+    def test_a_refund_recredits_only_what_its_own_store_was_paid(self):
+        """A branch's order of the same reference paid with points of the
+        same member is the branch's: refunding the shop's leaves it paid."""
+        self.give(1000)
+        branch = self.env["res.company"].create({"name": "Branch", "parent_id": self.company.id})
+        self.store_user.sudo().company_ids |= branch
+        here = self.pay_with_points("SHOP/9", 2.0, 20.0)
+        there = (
+            self.Engine.with_company(branch)
+            ._vms_points_hold(
+                self.card,
+                amount=3.0,
+                order_ref="SHOP/9",
+                idempotency_key="hold-branch-shop-9",
+                channel="pos",
+            )
+            ._vms_confirm("conf-branch-shop-9", bill_amount=30.0)
+        )
+        self.assertEqual(there.sudo().points_move_id.store_id, branch)
+        answer = self.refund("SHOP/9", "SHOP/9-BACK")
+        here.invalidate_recordset()
+        there.invalidate_recordset()
+        self.assertEqual((here.reversed_amount, there.reversed_amount), (2.0, 0.0))
+        self.assertEqual(answer["points_given_back"], here.points)
+        self.assert_ledger()
+
     def test_a_refund_recredits_the_original_lots_an_expired_one_expires_again(self):
         soon = self.give(100, days=2)
         late = self.give(100, days=100)
