@@ -104,8 +104,10 @@ class PosOrderPoints(models.AbstractModel):
                 )
             holds[payment] = hold
 
+        # The order's store spends the points (its spend move says so, and a
+        # refund there finds it), although the hold belongs to the root.
         def confirm(payment, hold, key, otp):
-            hold.with_company(hold.company_id)._vms_confirm(
+            hold.with_company(self.company_id)._vms_confirm(
                 f"{key}:confirm", verified_otp=otp, **self._vms_till_row()
             )
 
@@ -122,7 +124,7 @@ class PosOrderPoints(models.AbstractModel):
             with self.env.cr.savepoint():
                 new = (
                     self.env["vms.redemption"]
-                    .with_company(hold.company_id)
+                    .with_company(self.company_id)
                     ._vms_points_redeem(
                         holder,
                         amount=hold.amount,

@@ -48,9 +48,11 @@ class VmsPosPointsCase(VmsPosCase):
         self.account.invalidate_recordset()
         return self.account.points_balance, self.account.points_available
 
-    def points_hold(self, session, data, amount, *, payment_uuid=None, user=None, attempt=0):
+    def points_hold(
+        self, session, data, amount, *, payment_uuid=None, user=None, attempt=0, method=None
+    ):
         payment_uuid = payment_uuid or str(uuid4())
-        method = self.points_method.with_user(user or self.pos_user)
+        method = method or self.points_method.with_user(user or self.pos_user)
         result = method._vms_pos_points_hold(
             {
                 "session_id": session.id,

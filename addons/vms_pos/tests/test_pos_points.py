@@ -4,7 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 from uuid import uuid4
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from odoo.addons.sms.tests.common import MockSMS
@@ -331,6 +331,95 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         self.assertEqual(self.points(), (500, 500))
         receipt = done.vms_receipt["points"]
         self.assertEqual((receipt["points_given_back"], receipt["points_taken_back"]), (500, 30))
+        self.assertEqual(self.account._vms_check_ledger(), [])
+
+    def test_a_branch_till_refunds_the_points_it_was_paid(self):
+        """The chain's points are the root's, the till is a branch's: the
+        points it took go back when it refunds the order, not as cash."""
+        branch = self.env["res.company"].create(
+            {
+                "name": "Branch Shop",
+                "parent_id": self.company.id,
+                "chart_template": self.company.chart_template,
+                "country_id": self.company.country_id.id,
+            }
+        )
+        self.env.cr.precommit.run()
+        self.pos_user.company_ids |= branch
+        points_method = self.env["pos.payment.method"]._vms_pos_setup_points_tender(branch)
+        cash_method = self.cash_method.copy({"company_id": branch.id})
+        config = (
+            self.env["pos.config"]
+            .with_company(branch)
+            .create(
+                {
+                    "name": "Branch Till",
+                    "journal_id": self.main_pos_config.journal_id.id,
+                    "invoice_journal_id": self.main_pos_config.invoice_journal_id.id,
+                    "payment_method_ids": [Command.set((points_method | cash_method).ids)],
+                }
+            )
+        )
+        till = self.open_session(config)
+        at_branch = self.env(user=self.pos_user, context={"allowed_company_ids": [branch.id]})
+        method = points_method.with_env(at_branch)
+
+        def sync(data):
+            result = at_branch["pos.order"].sync_from_ui([data])
+            return (
+                at_branch["pos.order"]
+                .browse([o["id"] for o in result["pos.order"]])
+                .filtered(lambda o: o.uuid == data["uuid"])
+            )
+
+        data = self.order_data(
+            till, [(self.desk_pad, 8, 10.0)], [], partner=self.holder, card=self.card
+        )
+        payment_uuid, line = self.points_hold(till, data, 50.0, method=method)
+        order = sync(
+            self.with_payments(
+                data,
+                (points_method, 50.0, payment_uuid, line["transaction_id"]),
+                (cash_method, 30.0, None, None),
+            )
+        )
+        hold = self.env["vms.redemption"].browse(int(line["transaction_id"]))
+        self.assertEqual((order.company_id, hold.state), (branch, "confirmed"))
+        self.assertEqual(hold.points_move_id.store_id, branch)
+        self.assertEqual(self.points(), (30, 30))
+        refund = self.order_data(
+            till,
+            [(self.desk_pad, -8, 10.0)],
+            [],
+            partner=self.holder,
+            card=self.card,
+            **{
+                f"line_{self.desk_pad.product_variant_id.id}": {
+                    "refunded_orderline_id": order.lines.id
+                }
+            },
+        )
+        payload = self.sale_payload(refund)
+        payload["lines"][0]["refunded_line_id"] = order.lines.id
+        tried = method._vms_pos_points_refund(
+            {
+                "session_id": till.id,
+                "order": payload,
+                "payment": {"uuid": "branch-refund-points", "amount": -80.0},
+            }
+        )
+        self.assertEqual(tried["amount"], -50.0)
+        with self.assertRaises(VmsError) as caught:
+            sync(self.with_payments(refund, (cash_method, -80.0, None, None)))
+        self.assertEqual(caught.exception.code, "points_refund_amount")
+        done = sync(
+            self.with_payments(
+                refund,
+                (points_method, -50.0, "branch-refund-points", None),
+                (cash_method, -30.0, None, None),
+            )
+        )
+        self.assertEqual((done.state, self.points()), ("paid", (500, 500)))
         self.assertEqual(self.account._vms_check_ledger(), [])
 
     def test_convert_points_to_a_voucher_at_the_till(self):
