@@ -33,6 +33,18 @@ LIFECYCLE_FIELDS = frozenset(
         "company_id",
     }
 )
+# Lifecycle fields a voucher never has when it is created.
+NOT_AT_CREATION = frozenset(
+    {
+        "state_before_block",
+        "spent_amount",
+        "activation_date",
+        "activation_store_id",
+        "activation_user_id",
+        "block_reason",
+        "withdrawn",
+    }
+)
 # Identity token proving a write comes from a lifecycle method. An RPC client can
 # put any JSON in a context, never this object.
 _LIFECYCLE = object()
@@ -384,6 +396,17 @@ class VmsVoucher(models.Model):
         vals_list = [dict(vals) for vals in vals_list]
         initial_states = []
         for vals in vals_list:
+            # What only the chronology gives a voucher (a spent amount, a block,
+            # a withdrawal, an activation) is not given at its creation.
+            given = NOT_AT_CREATION.intersection(k for k, v in vals.items() if v)
+            if given:
+                raise ValidationError(
+                    _(
+                        "A new voucher starts unspent and unblocked: %(fields)s come from its "
+                        "operations, not from its creation.",
+                        fields=", ".join(sorted(given)),
+                    )
+                )
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             if vals.get("code"):
                 vals["code"] = self._vms_parse_code(vals["code"], company)

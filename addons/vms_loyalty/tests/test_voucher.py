@@ -130,6 +130,15 @@ class TestVoucher(VmsCase):
             voucher.sudo().write({"state": "used"})
         self.assertEqual(voucher.state, "generated")
         self.assert_replay(voucher)
+        # Nor are they given at its creation (a form, an import).
+        for vals in (
+            {"withdrawn": True},
+            {"state_before_block": "active"},
+            {"spent_amount": 4.0},
+            {"block_reason": "lost"},
+        ):
+            with self.subTest(vals=vals), self.refused("starts unspent and unblocked"):
+                self.new_voucher(**vals)
 
     def test_full_lifecycle_with_replay_after_every_step(self):
         voucher = self.as_manager(
