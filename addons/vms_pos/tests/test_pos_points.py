@@ -40,6 +40,32 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
             **extra,
         )
 
+    def refund_of(self, order, session, method, payment_uuid):
+        """The refund of ``order``'s eight desk pads at ``session``, and what
+        the Loyalty Points tender proposes to give back for it."""
+        refund = self.order_data(
+            session,
+            [(self.desk_pad, -8, 10.0)],
+            [],
+            partner=self.holder,
+            card=self.card,
+            **{
+                f"line_{self.desk_pad.product_variant_id.id}": {
+                    "refunded_orderline_id": order.lines.id
+                }
+            },
+        )
+        payload = self.sale_payload(refund)
+        payload["lines"][0]["refunded_line_id"] = order.lines.id
+        tried = method._vms_pos_points_refund(
+            {
+                "session_id": session.id,
+                "order": payload,
+                "payment": {"uuid": payment_uuid, "amount": -80.0},
+            }
+        )
+        return refund, tried
+
     def test_balance_hold_capped_and_the_sync_confirms_and_earns_once(self):
         data = self.sale()
         info = self.method._vms_pos_points_info(
@@ -291,27 +317,7 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
             )
         )
         self.assertEqual(self.points(), (30, 30))
-        refund = self.order_data(
-            self.till,
-            [(self.desk_pad, -8, 10.0)],
-            [],
-            partner=self.holder,
-            card=self.card,
-            **{
-                f"line_{self.desk_pad.product_variant_id.id}": {
-                    "refunded_orderline_id": order.lines.id
-                }
-            },
-        )
-        payload = self.sale_payload(refund)
-        payload["lines"][0]["refunded_line_id"] = order.lines.id
-        tried = self.method._vms_pos_points_refund(
-            {
-                "session_id": self.till.id,
-                "order": payload,
-                "payment": {"uuid": "refund-points", "amount": -80.0},
-            }
-        )
+        refund, tried = self.refund_of(order, self.till, self.method, "refund-points")
         self.assertEqual(tried["amount"], -50.0)
         self.assertEqual(self.points(), (30, 30), "trying changes nothing")
         # Cash for what points paid is refused: the points go back as points.
@@ -387,27 +393,7 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         self.assertEqual((order.company_id, hold.state), (branch, "confirmed"))
         self.assertEqual(hold.points_move_id.store_id, branch)
         self.assertEqual(self.points(), (30, 30))
-        refund = self.order_data(
-            till,
-            [(self.desk_pad, -8, 10.0)],
-            [],
-            partner=self.holder,
-            card=self.card,
-            **{
-                f"line_{self.desk_pad.product_variant_id.id}": {
-                    "refunded_orderline_id": order.lines.id
-                }
-            },
-        )
-        payload = self.sale_payload(refund)
-        payload["lines"][0]["refunded_line_id"] = order.lines.id
-        tried = method._vms_pos_points_refund(
-            {
-                "session_id": till.id,
-                "order": payload,
-                "payment": {"uuid": "branch-refund-points", "amount": -80.0},
-            }
-        )
+        refund, tried = self.refund_of(order, till, method, "branch-refund-points")
         self.assertEqual(tried["amount"], -50.0)
         with self.assertRaises(VmsError) as caught:
             sync(self.with_payments(refund, (cash_method, -80.0, None, None)))
