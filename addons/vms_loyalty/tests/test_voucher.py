@@ -139,6 +139,19 @@ class TestVoucher(VmsCase):
         ):
             with self.subTest(vals=vals), self.refused("starts unspent and unblocked"):
                 self.new_voucher(**vals)
+        # Nor through the context's defaults, which any RPC client may send.
+        Voucher = self.env["vms.voucher"].with_user(self.manager)
+        values = {"campaign_id": self.campaign.id, "nominal_amount": 50.0}
+        for context in ({"default_withdrawn": True}, {"default_spent_amount": 4.0}):
+            with self.subTest(context=context), self.refused("starts unspent and unblocked"):
+                Voucher.with_context(**context).create(values)
+        with self.refused("either generated or active"):
+            Voucher.with_context(default_state="used").create(values)
+        active = Voucher.with_context(default_state="active").create(values)
+        self.assertEqual(
+            (active.state, self.rows(active).mapped("type")), ("active", ["generate", "activate"])
+        )
+        self.assert_replay(active)
 
     def test_full_lifecycle_with_replay_after_every_step(self):
         voucher = self.as_manager(
