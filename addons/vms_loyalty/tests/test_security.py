@@ -83,6 +83,38 @@ class TestSecurity(VmsCase):
             .search([("company_id", "=", self.other_company.id)])
         )
 
+    def test_a_branch_reads_the_chains_cards_and_changes_only_its_own(self):
+        branch = self.env["res.company"].create({"name": "Branch", "parent_id": self.company.id})
+        branch_manager = new_test_user(
+            self.env,
+            login="vms_branch_manager",
+            groups="base.group_user,vms_loyalty.group_vms_manager",
+            company_id=branch.id,
+            company_ids=[branch.id],
+        )
+        at_branch = self.env(user=branch_manager, context={"allowed_company_ids": [branch.id]})
+        Card = at_branch["vms.card"]
+        self.assertEqual(Card.search([("id", "=", self.card.id)]), self.card)
+        self.assertEqual(self.card.with_env(at_branch).number, self.card.number)
+        other = self.env["res.partner"].create({"name": "Someone Else"})
+        for change in (
+            lambda card: card.write({"partner_id": other.id}),
+            lambda card: card.write({"state": "blocked"}),
+            lambda card: card.unlink(),
+        ):
+            with self.subTest(change=change), self.assertRaises(AccessError):
+                change(self.card.with_env(at_branch))
+        with self.assertRaises(AccessError):
+            Card.create({"partner_id": other.id, "company_id": self.company.id})
+        own = Card.create({"partner_id": other.id, "company_id": branch.id})
+        own.write({"state": "active"})
+        self.assertEqual((self.card.partner_id, self.card.state), (self.partner, "active"))
+        # Another retailer's cards stay out of sight.
+        foreign = self.env["vms.card"].create(
+            {"partner_id": other.id, "company_id": self.other_company.id}
+        )
+        self.assertFalse(Card.search([("id", "=", foreign.id)]))
+
     def test_manager_does_everything_in_its_company(self):
         voucher = self.as_manager(self.voucher)
         voucher.action_activate()
