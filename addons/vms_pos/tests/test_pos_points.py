@@ -371,6 +371,8 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         method = points_method.with_env(at_branch)
 
         def sync(data):
+            # Each sync is a request of its own: nothing read before is cached.
+            self.env.invalidate_all()
             result = at_branch["pos.order"].sync_from_ui([data])
             return (
                 at_branch["pos.order"]
@@ -382,6 +384,10 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
             till, [(self.desk_pad, 8, 10.0)], [], partner=self.holder, card=self.card
         )
         payment_uuid, line = self.points_hold(till, data, 50.0, method=method)
+        # The till asks again for the same line (a lost answer): the same hold.
+        self.env.invalidate_all()
+        _uuid, again = self.points_hold(till, data, 50.0, method=method, payment_uuid=payment_uuid)
+        self.assertEqual(again["transaction_id"], line["transaction_id"])
         order = sync(
             self.with_payments(
                 data,
@@ -393,6 +399,7 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         self.assertEqual((order.company_id, hold.state), (branch, "confirmed"))
         self.assertEqual(hold.points_move_id.store_id, branch)
         self.assertEqual(self.points(), (30, 30))
+        self.env.invalidate_all()
         refund, tried = self.refund_of(order, till, method, "branch-refund-points")
         self.assertEqual(tried["amount"], -50.0)
         with self.assertRaises(VmsError) as caught:
