@@ -159,9 +159,7 @@ class PosPaymentMethodPoints(models.AbstractModel):
     def _vms_pos_points_line_info(self, hold, requested=None):
         """What the points payment line shows and keeps of a hold."""
         result = hold._vms_result()
-        # sudo: the points and their OTP settings are the root's, which a
-        # branch's till (running in its own company) reads but is not in.
-        company = hold.sudo().company_id
+        company = hold.company_id
         holder = hold.partner_id
         program = self.env["vms.points.program"]._vms_for_company(company)
         otp = hold.sudo().pos_otp_id  # sudo: the OTP's state only
