@@ -394,35 +394,23 @@ class VmsVoucher(models.Model):
         # The caller's dicts are left alone: a code drawn for one voucher must
         # not be reused by a caller that creates another from the same values.
         vals_list = [dict(vals) for vals in vals_list]
-        # Context defaults count as given values (an RPC client may send any
-        # context): the state as the initial one, the others refused below.
+        # A context default counts as a given value: an RPC client may send any.
         context = self.env.context
-        defaults = {
-            name: context[f"default_{name}"]
-            for name in NOT_AT_CREATION | {"state"}
-            if f"default_{name}" in context
-        }
-        # The taken defaults are removed, so the context is rebuilt, not updated.
-        creator = self.with_context(  # pylint: disable=context-overridden
-            {
-                key: value
-                for key, value in context.items()
-                if not (key.startswith("default_") and key[len("default_") :] in defaults)
-            }
-        )
         initial_states = []
         for vals in vals_list:
-            for name, value in defaults.items():
-                vals.setdefault(name, value)
             # What only the chronology gives a voucher (a spent amount, a block,
             # a withdrawal, an activation) is not given at its creation.
-            given = NOT_AT_CREATION.intersection(k for k, v in vals.items() if v)
+            given = sorted(
+                name
+                for name in NOT_AT_CREATION
+                if (vals[name] if name in vals else context.get(f"default_{name}"))
+            )
             if given:
                 raise ValidationError(
                     _(
                         "A new voucher starts unspent and unblocked: %(fields)s come from its "
                         "operations, not from its creation.",
-                        fields=", ".join(sorted(given)),
+                        fields=", ".join(given),
                     )
                 )
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -435,7 +423,7 @@ class VmsVoucher(models.Model):
             if vals.get("external_qr_payload"):
                 # Mapping a third party's payload means taking it.
                 vals.setdefault("redeem_external_qr", True)
-            state = vals.pop("state", None) or "generated"
+            state = vals.get("state") or context.get("default_state") or "generated"
             if state not in ("generated", "active"):
                 raise ValidationError(
                     _(
@@ -444,7 +432,8 @@ class VmsVoucher(models.Model):
                     )
                 )
             initial_states.append(state)
-        vouchers = super(VmsVoucher, _lifecycle(creator)).create(vals_list)
+            vals["state"] = "generated"  # an active one is activated below, with its row
+        vouchers = super(VmsVoucher, _lifecycle(self)).create(vals_list)
         vouchers._vms_log("generate", amount_field="nominal_amount", with_validity=True)
         to_activate = vouchers.browse(
             [v.id for v, state in zip(vouchers, initial_states, strict=True) if state == "active"]
