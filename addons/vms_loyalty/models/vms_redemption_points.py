@@ -12,6 +12,7 @@ from odoo import _, api, fields, models
 from ..exceptions import VmsConflict, VmsError, VmsInvalid
 from ..tools import codes, rules
 from ..tools import points as points_rules
+from .vms_redemption import CHANNEL_GROUP
 
 POINTS_PURPOSES = [
     ("redeem", "Paying with Points"),
@@ -440,6 +441,29 @@ class VmsRedemption(models.Model):
                 ),
             )
         return super()._vms_check_core_settles()
+
+    def _vms_check_owner(self, right="redeem"):
+        """A reward handed over is given back where it was handed over (or
+        by that store's parents), and by the channel that handed it over:
+        not by the channel that claimed it, once another store gave it."""
+        super()._vms_check_owner(right)
+        claim = self.sudo().reward_claim_id
+        if right != "reverse" or self.env.su or claim.state != "redeemed":
+            return
+        handed = claim.redeemed_store_id._vms_store()
+        store = self._vms_request_store()
+        by_channel = self.env.user.has_group(CHANNEL_GROUP)
+        if store.id not in handed.company_ids or (
+            by_channel and claim.redeemed_user_id.id != self.env.uid
+        ):
+            raise VmsConflict(
+                "reward_handed_over_elsewhere",
+                _(
+                    "Reward code %(code)s was handed over at %(store)s: it is given back there.",
+                    code=claim.code,
+                    store=handed.name,
+                ),
+            )
 
     @api.model
     def _vms_reward_redeem(self, code, **request):

@@ -309,6 +309,16 @@ class TestPointsApi(ApiCase):
             "invalid_payload",
         )
         self.assertRefused(self.api(f"/rewards/{code}/redeem", {}), 422, "idempotency_key_required")
+        # Handed over by the web shop, the reward is not the claiming channel's
+        # to give back, even with the reversal right: its points stay spent.
+        self.vending.can_reverse = True
+        reverse = {"idempotency_key": "app-claim-reverse", "reason": "changed my mind"}
+        self.assertRefused(
+            self.api(f"/redemptions/{claim['id']}/reverse", reverse),
+            409,
+            "reward_handed_over_elsewhere",
+        )
+        self.assertEqual(self.account.sudo().claim_ids.mapped("state"), ["redeemed"])
 
     def test_earn_through_the_api(self):
         voucher = self.voucher(10.0)

@@ -123,6 +123,15 @@ class TestRewards(PointsCase):
         hold = self.redeem(self.claim().sudo().reward_claim_id.code)
         claim = hold.sudo().reward_claim_id
         self.assertEqual((claim.state, self.balance()), ("redeemed", 400))
+        # Another store does not take it back (it was handed over here).
+        branch = self.env["res.company"].create({"name": "Branch", "parent_id": self.company.id})
+        self.manager.company_ids |= branch
+        error = refusal(
+            self.as_manager(hold).with_company(branch)._vms_reverse,
+            "bo-reward-rev-0000",
+            reason="r",
+        )
+        self.assertEqual((error.code, claim.state), ("reward_handed_over_elsewhere", "redeemed"))
         # Half a mug does not come back: the points neither.
         reverse = self.as_manager(hold)._vms_reverse
         error = refusal(reverse, "bo-reward-rev-0001", amount=hold.amount / 2, reason="r")
