@@ -76,7 +76,9 @@ class VmsOtp(models.Model):
         Returns the ``vms.otp`` record (sudo); its id is what the till or the
         API client sends back with the code.
         """
-        company = company or self.env.company
+        # sudo: the OTP settings of the balance's company, which may be the head
+        # office of a branch whose till asks (the caller chose the company).
+        company = (company or self.env.company).sudo()
         currency = currency or company.currency_id
         if not partner:
             raise VmsError("holder_required", _("An OTP needs a customer to send it to."))

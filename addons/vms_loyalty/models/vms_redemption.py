@@ -54,6 +54,13 @@ class VmsRedemption(models.Model):
     code = fields.Char(related="voucher_id.code")
     partner_id = fields.Many2one("res.partner", string="Holder", compute="_compute_partner_id")
     company_id = fields.Many2one("res.company", required=True, readonly=True)
+    store_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        help="Where the hold was made. The balance may belong to a parent company (a "
+        "chain's points, a voucher of the head office); the store's own users see the "
+        "holds made there.",
+    )
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     amount = fields.Monetary(required=True, readonly=True, currency_field="currency_id")
     reversed_amount = fields.Monetary(readonly=True, currency_field="currency_id")
@@ -84,7 +91,9 @@ class VmsRedemption(models.Model):
     @api.depends("voucher_id.partner_id", "voucher_id.card_id.partner_id")
     def _compute_partner_id(self):
         for hold in self:
-            hold.partner_id = hold._vms_balance()._vms_holder()
+            # sudo: whoever reads the hold reads its holder, also where the balance
+            # belongs to a parent company (a branch's till on the chain's voucher).
+            hold.partner_id = hold.sudo()._vms_balance()._vms_holder()
 
     # ------------------------------------------------------------------
     # What a kind of balance provides

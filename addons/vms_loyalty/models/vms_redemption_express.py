@@ -31,11 +31,12 @@ _SPEND = """
     ),
     hold AS (
         INSERT INTO vms_redemption
-               (kind, voucher_id, company_id, currency_id, amount, order_ref, channel, state,
-                expires_at, confirmed_at, user_id, card_id, use_transaction_id,
+               (kind, voucher_id, company_id, store_id, currency_id, amount, order_ref, channel,
+                state, expires_at, confirmed_at, user_id, card_id, use_transaction_id,
                 create_uid, create_date, write_uid, write_date)
-        SELECT 'voucher', %(voucher)s, %(company)s, %(currency)s, %(amount)s, %(order_ref)s,
-               %(channel)s, 'confirmed', %(expires_at)s, %(now)s, %(uid)s, %(card)s, use_row.id,
+        SELECT 'voucher', %(voucher)s, %(company)s, %(store)s, %(currency)s, %(amount)s,
+               %(order_ref)s, %(channel)s, 'confirmed', %(expires_at)s, %(now)s, %(uid)s,
+               %(card)s, use_row.id,
                %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
           FROM use_row
         RETURNING id
@@ -108,6 +109,7 @@ class VmsRedemptionExpress(models.AbstractModel):
                     uid=self.env.uid,
                     voucher=voucher.id,
                     company=voucher.company_id,
+                    store=decision.store.id,
                     currency=money.currency_id,
                     amount=amount,
                     card=decision.sale.card.id if decision.sale.card else None,

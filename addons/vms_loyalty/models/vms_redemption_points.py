@@ -586,6 +586,7 @@ class VmsRedemption(models.Model):
                     "points": points,
                     "points_purpose": purpose,
                     "company_id": account.company_id.id,
+                    "store_id": self._vms_request_company().id,
                     "currency_id": program.money.currency_id,
                     "amount": amount,
                     "order_ref": order_ref,

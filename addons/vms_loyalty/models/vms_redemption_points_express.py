@@ -53,10 +53,10 @@ _WRITE = """
     ),
     hold AS (
         INSERT INTO vms_redemption
-               (id, kind, points_account_id, points, points_purpose, company_id, currency_id,
-                amount, order_ref, channel, state, expires_at, confirmed_at, user_id, card_id,
-                points_move_id, create_uid, create_date, write_uid, write_date)
-        SELECT ids.hold_id, 'points', %(account)s, %(points)s, 'redeem', %(company)s,
+               (id, kind, points_account_id, points, points_purpose, company_id, store_id,
+                currency_id, amount, order_ref, channel, state, expires_at, confirmed_at, user_id,
+                card_id, points_move_id, create_uid, create_date, write_uid, write_date)
+        SELECT ids.hold_id, 'points', %(account)s, %(points)s, 'redeem', %(company)s, %(store)s,
                %(currency)s, %(amount)s, %(order_ref)s, %(channel)s, 'confirmed', %(expires_at)s,
                %(now)s, %(uid)s, %(card)s, ids.move_id, %(uid)s, now() at time zone 'UTC',
                %(uid)s, now() at time zone 'UTC'

@@ -317,6 +317,7 @@ class VmsRedemptionVoucher(models.AbstractModel):
                     "kind": "voucher",
                     "voucher_id": voucher.id,
                     "company_id": decision.voucher.company_id,
+                    "store_id": decision.store.id,
                     "currency_id": decision.money.currency_id,
                     "amount": decision.eligible,
                     "order_ref": order_ref,

@@ -299,15 +299,17 @@ class PosOrder(models.Model):
         # The holder's other loyalty tenders on the order count too (vouchers
         # and points, confirmed earlier in this sync or not).
         for hold in [*holds, *self._vms_other_loyalty_holds(holds)]:
-            if hold.partner_id and hold.company_id.vms_otp_mandatory:
+            # The balance's company sets the OTP rules (read as the engine reads
+            # them: a branch's till may not read its head office).
+            if hold.partner_id and hold.company_id._vms_store().otp_mandatory:
                 by_holder[hold.partner_id] |= hold
         wanted = {hold.id for hold in holds if hold.state != "confirmed"}
         approvals = {}
         for holder_holds in by_holder.values():
-            company = holder_holds[0].company_id
-            currency = company.currency_id
+            store = holder_holds[0].company_id._vms_store()
+            currency = holder_holds[0].currency_id
             total = sum(holder_holds.mapped("amount"))
-            if currency.compare_amounts(total, company.vms_otp_min_amount) < 0:
+            if currency.compare_amounts(total, store.otp_min_amount) < 0:
                 continue
             for hold in holder_holds.filtered(lambda h: h.id in wanted):
                 scope = otp_scope(hold, holder_holds)

@@ -77,7 +77,7 @@ def otp_scope(hold, holds):
     it approves); the holder's smaller payments are approved together, by
     one code for their total.
     """
-    minimum = hold.company_id.vms_otp_min_amount
+    minimum = hold.company_id._vms_store().otp_min_amount
     currency = hold.currency_id
     if currency.compare_amounts(hold.amount, minimum) >= 0:
         return hold
@@ -305,9 +305,11 @@ class PosPaymentMethod(models.Model):
     def _vms_pos_line_info(self, hold, requested=None):
         """What the payment line shows and keeps of a hold."""
         result = hold._vms_result()
-        voucher = hold.voucher_id
-        holder = hold.partner_id
-        company = hold.company_id
+        # sudo: the till's own hold may be on a voucher of the head office (a
+        # branch's till works in the branch alone); its validity and holder only.
+        voucher = hold.sudo().voucher_id
+        holder = hold.sudo().partner_id
+        store = hold.company_id._vms_store()  # the voucher's OTP settings, as the engine reads them
         otp = hold.sudo().pos_otp_id  # sudo: the OTP's state and amount only
         verified = bool(otp) and otp.state == "verified"
         return {
@@ -320,8 +322,8 @@ class PosPaymentMethod(models.Model):
             "valid_to": fields.Date.to_string(voucher.valid_to) if voucher.valid_to else False,
             "holder_key": holder.id or 0,
             "otp": {
-                "mandatory": bool(company.vms_otp_mandatory and holder),
-                "min_amount": company.vms_otp_min_amount,
+                "mandatory": bool(store.otp_mandatory and holder),
+                "min_amount": store.otp_min_amount,
                 "verified": verified,
             },
         }

@@ -159,7 +159,8 @@ class PosPaymentMethodPoints(models.AbstractModel):
     def _vms_pos_points_line_info(self, hold, requested=None):
         """What the points payment line shows and keeps of a hold."""
         result = hold._vms_result()
-        company = hold.company_id
+        company = hold.company_id  # the points' (the chain's root, for a branch's till)
+        store = company._vms_store()  # its OTP settings, read as the engine reads them
         holder = hold.partner_id
         program = self.env["vms.points.program"]._vms_for_company(company)
         otp = hold.sudo().pos_otp_id  # sudo: the OTP's state only
@@ -175,8 +176,8 @@ class PosPaymentMethodPoints(models.AbstractModel):
             "card": result["card"] or False,
             "holder_key": holder.id or 0,
             "otp": {
-                "mandatory": bool(company.vms_otp_mandatory and holder),
-                "min_amount": company.vms_otp_min_amount,
+                "mandatory": bool(store.otp_mandatory and holder),
+                "min_amount": store.otp_min_amount,
                 "verified": bool(otp) and otp.state == "verified",
             },
         }

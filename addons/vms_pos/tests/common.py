@@ -211,6 +211,39 @@ class VmsPosCase(TestPointOfSaleHttpCommon):
         synced = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
         return synced.filtered(lambda o: o.uuid in uuids)
 
+    def branch_of_the_shop(self):
+        """A branch of the shop's company (its own books), where the till's
+        user works too."""
+        branch = self.env["res.company"].create(
+            {
+                "name": "Branch Shop",
+                "parent_id": self.company.id,
+                "chart_template": self.company.chart_template,
+                "country_id": self.company.country_id.id,
+            }
+        )
+        self.env.cr.precommit.run()
+        self.pos_user.company_ids |= branch
+        return branch
+
+    def open_branch_till(self, branch, methods):
+        """An opened till of ``branch`` taking ``methods``, and its user's
+        environment as Odoo's point of sale makes it: the till's company alone."""
+        config = (
+            self.env["pos.config"]
+            .with_company(branch)
+            .create(
+                {
+                    "name": "Branch Till",
+                    "journal_id": self.main_pos_config.journal_id.id,
+                    "invoice_journal_id": self.main_pos_config.invoice_journal_id.id,
+                    "payment_method_ids": [Command.set(methods.ids)],
+                }
+            )
+        )
+        at_branch = self.env(user=self.pos_user, context={"allowed_company_ids": [branch.id]})
+        return self.open_session(config), at_branch
+
     def second_till(self, name, user):
         """Another till of the shop, with the voucher tender (and a bank one)."""
         config = self.main_pos_config.copy({"name": name})

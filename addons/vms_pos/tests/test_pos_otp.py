@@ -1,6 +1,7 @@
 import logging
 import os
 from unittest.mock import patch
+from uuid import uuid4
 
 from odoo.tests import tagged
 
@@ -104,6 +105,56 @@ class TestPosOtp(VmsPosCase, MockSMS):
         # Each payment is under the minimum: the engine asks no code of either,
         # the till's rule (the holder's total) had the code checked once.
         self.assertEqual(holds.sudo().pos_otp_id.state, "verified")
+
+    def test_a_branch_till_asks_the_code_for_a_voucher_of_the_head_office(self):
+        """The head office's OTP settings ask the code of a voucher of its own
+        at a branch's till; each call is a request of its own (the cache
+        cleared), in the branch alone, as Odoo's point of sale runs."""
+        branch = self.branch_of_the_shop()
+        voucher_method = branch._vms_pos_setup_voucher_tender()
+        till, at_branch = self.open_branch_till(branch, voucher_method)
+        method = voucher_method.with_env(at_branch)
+        voucher = self.new_voucher(80.0, partner_id=self.holder.id)
+        data = self.order_data(till, [(self.desk_pad, 8, 10.0)], [], partner=self.holder)
+        payment_uuid = str(uuid4())
+        line = method._vms_pos_hold(
+            {
+                "session_id": till.id,
+                "order": self.sale_payload(data),
+                "payment": {"uuid": payment_uuid, "amount": 80.0, "attempt": 0},
+                "code": voucher.code,
+            }
+        )
+        self.assertEqual(line["otp"], {"mandatory": True, "min_amount": 50.0, "verified": False})
+        self.env.invalidate_all()
+        params = {"session_id": till.id, "order_uuid": data["uuid"], "payment_uuid": payment_uuid}
+        with (
+            self.mockSMSGateway(),
+            patch(
+                "odoo.addons.vms_loyalty.models.vms_otp.secrets",
+                FixedCode(__import__("secrets"), 424242),
+            ),
+        ):
+            sent = method._vms_pos_otp_request(params)
+        self.assertEqual((sent["amount"], self._sms[0]["number"]), (80.0, "+14155552671"))
+        self.env.invalidate_all()
+        verified = method._vms_pos_otp_verify(
+            {**params, "otp_id": sent["otp_id"], "otp_code": "424242"}
+        )
+        self.assertEqual(verified["payment_uuids"], [payment_uuid])
+        self.env.invalidate_all()
+        paid = self.order_data(
+            till,
+            [(self.desk_pad, 8, 10.0)],
+            [(voucher_method, 80.0, payment_uuid, line["transaction_id"])],
+            uuid=data["uuid"],
+            pos_reference=data["pos_reference"],
+            partner=self.holder,
+        )
+        result = at_branch["pos.order"].sync_from_ui([paid])
+        self.env.invalidate_all()
+        order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
+        self.assertEqual((order.company_id, order.state, voucher.balance), (branch, "paid", 0.0))
 
     def test_each_payment_of_the_minimum_or_more_needs_its_own_code(self):
         """The engine uses a code up with the redemption it approves: two

@@ -4,7 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 from uuid import uuid4
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.sms.tests.common import MockSMS
@@ -342,34 +342,13 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
     def test_a_branch_till_refunds_the_points_it_was_paid(self):
         """The chain's points are the root's, the till is a branch's: the
         points it took are spent at the branch and go back when it refunds
-        the order, not as cash. (In one transaction: a branch's till reading
-        the root's holds in requests of their own is not done yet.)"""
-        branch = self.env["res.company"].create(
-            {
-                "name": "Branch Shop",
-                "parent_id": self.company.id,
-                "chart_template": self.company.chart_template,
-                "country_id": self.company.country_id.id,
-            }
-        )
-        self.env.cr.precommit.run()
-        self.pos_user.company_ids |= branch
+        the order, not as cash. Each call of the till is a request of its
+        own (the cache cleared): the branch reads the holds it made on the
+        root's points, as a retried payment and the sync do."""
+        branch = self.branch_of_the_shop()
         points_method = self.env["pos.payment.method"]._vms_pos_setup_points_tender(branch)
         cash_method = self.cash_method.copy({"company_id": branch.id})
-        config = (
-            self.env["pos.config"]
-            .with_company(branch)
-            .create(
-                {
-                    "name": "Branch Till",
-                    "journal_id": self.main_pos_config.journal_id.id,
-                    "invoice_journal_id": self.main_pos_config.invoice_journal_id.id,
-                    "payment_method_ids": [Command.set((points_method | cash_method).ids)],
-                }
-            )
-        )
-        till = self.open_session(config)
-        at_branch = self.env(user=self.pos_user, context={"allowed_company_ids": [branch.id]})
+        till, at_branch = self.open_branch_till(branch, points_method | cash_method)
         method = points_method.with_env(at_branch)
 
         def sync(data):
@@ -384,6 +363,12 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
             till, [(self.desk_pad, 8, 10.0)], [], partner=self.holder, card=self.card
         )
         payment_uuid, line = self.points_hold(till, data, 50.0, method=method)
+        self.env.invalidate_all()
+        _same, retried = self.points_hold(
+            till, data, 50.0, payment_uuid=payment_uuid, method=method
+        )
+        self.assertEqual(retried["transaction_id"], line["transaction_id"])
+        self.env.invalidate_all()
         order = sync(
             self.with_payments(
                 data,
@@ -391,15 +376,19 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
                 (cash_method, 30.0, None, None),
             )
         )
+        self.env.invalidate_all()
         hold = self.env["vms.redemption"].browse(int(line["transaction_id"]))
         self.assertEqual((order.company_id, hold.state), (branch, "confirmed"))
         self.assertEqual(hold.points_move_id.store_id, branch)
         self.assertEqual(self.points(), (30, 30))
+        self.env.invalidate_all()
         refund, tried = self.refund_of(order, till, method, "branch-refund-points")
         self.assertEqual(tried["amount"], -50.0)
+        self.env.invalidate_all()
         with self.assertRaises(VmsError) as caught:
             sync(self.with_payments(refund, (cash_method, -80.0, None, None)))
         self.assertEqual(caught.exception.code, "points_refund_amount")
+        self.env.invalidate_all()
         done = sync(
             self.with_payments(
                 refund,

@@ -1,5 +1,6 @@
 import copy
 from datetime import timedelta
+from uuid import uuid4
 
 from odoo import Command, fields
 from odoo.tests import tagged
@@ -130,6 +131,63 @@ class TestPosTender(VmsPosCase):
         )
         self.refused("voucher_change", self.sync, paid)
         self.assertEqual(voucher.balance, 100.0)
+
+    def test_a_branch_till_takes_a_voucher_of_the_head_office(self):
+        """A voucher of the head office pays at a branch's till, whose user
+        works in the branch alone (as Odoo's point of sale runs). Each call
+        is a request of its own (the cache cleared): the till reads back the
+        holds it made on the head office's voucher, to retry, release and
+        confirm them at the branch."""
+        branch = self.branch_of_the_shop()
+        voucher_method = branch._vms_pos_setup_voucher_tender()
+        till, at_branch = self.open_branch_till(
+            branch, voucher_method | self.cash_method.copy({"company_id": branch.id})
+        )
+        method = voucher_method.with_env(at_branch)
+        voucher = self.new_voucher(30.0)
+        data = self.order_data(till, [(self.desk_pad, 1, 20.0)], [])
+
+        def hold(amount):
+            return {
+                "session_id": till.id,
+                "order": self.sale_payload(data),
+                "payment": {"uuid": str(uuid4()), "amount": amount, "attempt": 0},
+                "code": voucher.code,
+            }
+
+        paying, dropped = hold(20.0), hold(5.0)
+        line = method._vms_pos_hold(paying)
+        self.env.invalidate_all()
+        self.assertEqual(method._vms_pos_hold(paying), line)
+        self.assertEqual((line["amount"], line["available"]), (20.0, 10.0))
+        method._vms_pos_hold(dropped)
+        self.env.invalidate_all()
+        released = method._vms_pos_release(
+            {
+                "session_id": till.id,
+                "order_uuid": data["uuid"],
+                "payment_uuid": dropped["payment"]["uuid"],
+            }
+        )
+        self.assertEqual(released, {"released": 1})
+        self.env.invalidate_all()
+        data["payment_ids"] = [
+            Command.create(
+                {
+                    "amount": 20.0,
+                    "payment_method_id": voucher_method.id,
+                    "uuid": paying["payment"]["uuid"],
+                    "transaction_id": line["transaction_id"],
+                    "payment_status": "done",
+                }
+            )
+        ]
+        data["amount_paid"] = 20.0
+        result = at_branch["pos.order"].sync_from_ui([data])
+        self.env.invalidate_all()
+        order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
+        self.assertEqual((order.company_id, order.state), (branch, "paid"))
+        self.assertEqual((self.uses(voucher).store_id, voucher.balance), (branch, 10.0))
 
     def test_a_retried_hold_returns_the_first_answer(self):
         voucher = self.new_voucher(40.0)
