@@ -228,11 +228,7 @@ class PosOrder(models.Model):
         holds, found = {}, self._vms_payment_holds(payments)
         for payment in payments:
             hold = found[payment]
-            if (
-                not hold
-                or hold.pos_payment_uuid != payment.uuid
-                or hold.pos_order_uuid != self.uuid
-            ):
+            if not hold:
                 raise VmsError(
                     "hold_not_found",
                     _(
@@ -400,7 +396,8 @@ class PosOrder(models.Model):
             self.env.invalidate_all()
             reason = error.args[0]
             payment.sudo().vms_conflict = True  # sudo: the sync flags its own payment line
-            hold.voucher_id._vms_pos_report_conflict(self, payment, reason, error.code)
+            # sudo: the voucher may be the head office's, taken at a branch's till.
+            hold.sudo().voucher_id._vms_pos_report_conflict(self, payment, reason, error.code)
             note = _(
                 "Voucher %(code)s: the hold of %(amount)s expired before the order was saved "
                 "and could not be taken again (%(reason)s). The order is saved with this "
@@ -416,12 +413,14 @@ class PosOrder(models.Model):
         """A refund to a voucher gives back a redemption of the refunded order."""
         refunded = self.lines.refunded_orderline_id.order_id
         notes = []
-        found = self._vms_payment_holds(payments)
+        # A refund line names the refunded order's hold (not a hold of its own).
+        found = self._vms_named_holds(payments)
         for payment in payments:
             hold = found[payment]
             if (
                 not hold
                 or hold.state != "confirmed"
+                or hold.channel != "pos"
                 or hold.pos_order_uuid not in refunded.mapped("uuid")
             ):
                 raise VmsError(

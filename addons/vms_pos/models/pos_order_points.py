@@ -33,7 +33,7 @@ class PosOrderPoints(models.AbstractModel):
     # The points tender
     # ------------------------------------------------------------------
 
-    def _vms_payment_holds(self, payments):
+    def _vms_named_holds(self, payments):
         """payment -> the hold its transaction id names (empty when there is
         none): one query for all the payment lines, not one a line."""
         Redemption = self.env["vms.redemption"]
@@ -44,11 +44,35 @@ class PosOrderPoints(models.AbstractModel):
         found = {hold.id: hold for hold in Redemption.browse(set(wanted.values()) - {0}).exists()}
         return {payment: found.get(hold_id, Redemption) for payment, hold_id in wanted.items()}
 
+    def _vms_payment_holds(self, payments):
+        """:meth:`_vms_named_holds`, keeping a hold only where this order's
+        till took it for that payment line."""
+        return {
+            payment: hold if self._vms_is_tills_hold(hold, payment) else hold.browse()
+            for payment, hold in self._vms_named_holds(payments).items()
+        }
+
+    def _vms_is_tills_hold(self, hold, payment):
+        """Whether ``hold`` is what ``payment`` of this order took at the till.
+        The transaction id comes from the till, and the store's users can read
+        the store's holds (a web shop's, the panel's, another till's): a hold
+        is the payment's only if a till of this order's point of sale made it
+        for this order's and this payment line's uuids."""
+        return bool(
+            hold
+            and hold.channel == "pos"
+            and self.uuid
+            and payment.uuid
+            and hold.pos_order_uuid == self.uuid
+            and hold.pos_payment_uuid == payment.uuid
+            and hold.pos_session_id.config_id == self.config_id
+        )
+
     def _vms_payment_hold(self, payment, holds=None):
         """The hold of a loyalty payment line of this order, or a refusal;
         ``holds``: what ``_vms_payment_holds`` found for the lines at hand."""
         hold = (self._vms_payment_holds(payment) if holds is None else holds)[payment]
-        if not hold or hold.pos_payment_uuid != payment.uuid or hold.pos_order_uuid != self.uuid:
+        if not hold:
             raise VmsError(
                 "hold_not_found",
                 _(

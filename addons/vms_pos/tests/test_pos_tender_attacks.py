@@ -3,6 +3,8 @@ import json
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.vms_loyalty.exceptions import VmsError
+
 from .common import VmsPosCase
 
 
@@ -127,3 +129,39 @@ class TestPosTenderAttacks(VmsPosCase):
         data["amount_paid"] = 20.0
         self.assertEqual(self.sync(data).state, "paid")
         self.assertEqual(self.uses(self.voucher).store_id, self.company)
+
+    def test_the_sync_takes_only_the_tills_own_holds(self):
+        """A payment line names its hold by id, and a store's users read the
+        store's holds (a web shop's, another till's). A sync naming another
+        till's hold with its uuids copied, or a web shop's hold from an order
+        and a payment line without uuids, is refused; the hold stays held."""
+        other_till = self.second_till("Second Till", self.pos_user)
+        data = self.order_data(other_till, [(self.desk_pad, 1, 10.0)], [])
+        other_uuid, other_line = self.hold(other_till, data, self.voucher.code, 10.0)
+        web_shop = self.env["vms.redemption"]._vms_hold(
+            self.voucher.code,
+            5.0,
+            order_ref="WEB-1",
+            idempotency_key="web-shop-hold-1",
+            channel="api",
+        )
+        taken = self.order_data(
+            self.till,
+            [(self.desk_pad, 1, 10.0)],
+            [(self.voucher_method, 10.0, other_uuid, other_line["transaction_id"])],
+            uuid=data["uuid"],
+        )
+        blank = self.order_data(
+            self.till,
+            [(self.desk_pad, 1, 5.0)],
+            [(self.voucher_method, 5.0, None, str(web_shop.id))],
+        )
+        blank["uuid"] = False
+        blank["payment_ids"][0][2]["uuid"] = False
+        for order in (taken, blank):
+            with self.subTest(order=order["pos_reference"]), self.assertRaises(VmsError) as caught:
+                self.sync(order)
+            self.assertEqual(caught.exception.code, "hold_not_found")
+        holds = self.env["vms.redemption"].browse([int(other_line["transaction_id"]), web_shop.id])
+        self.assertEqual(holds.mapped("state"), ["held", "held"])
+        self.assertEqual(self.voucher.spent_amount, 0.0)
