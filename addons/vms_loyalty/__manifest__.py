@@ -1,7 +1,7 @@
 {
     "name": "VMS Vouchers & Loyalty",
     "summary": "Campaigns, vouchers, club cards, points and OTP-safe redemption",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",

@@ -2,7 +2,7 @@
     "name": "VMS Point of Sale",
     "summary": "Pay with vouchers at the till as a real tender, OTP at the tender, gift vouchers "
     "sold and printed on the receipt, club cards, refunds",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Point of Sale",
     "author": "VMS Developers",
     "license": "LGPL-3",

@@ -55,6 +55,7 @@ class TestPointsExpress(PointsCase):
                 hold.user_id,
                 hold.card_id,
                 hold.company_id,
+                hold.store_id,
                 hold.currency_id,
                 bool(hold.confirmed_at),
                 hold.otp_id,

@@ -75,6 +75,7 @@ class LaneCase(RedemptionCase):
                 hold.channel,
                 hold.user_id,
                 hold.company_id,
+                hold.store_id,
                 hold.currency_id,
                 # The card by what it is (examples each have a holder and cards of their own).
                 (hold.card_id.state, hold.card_id.partner_id.name),

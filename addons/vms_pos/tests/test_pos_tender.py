@@ -3,7 +3,9 @@ from datetime import timedelta
 from uuid import uuid4
 
 from odoo import Command, fields
+from odoo.modules.module import load_script
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from odoo.addons.vms_loyalty.exceptions import VmsError
 
@@ -188,6 +190,50 @@ class TestPosTender(VmsPosCase):
         order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
         self.assertEqual((order.company_id, order.state), (branch, "paid"))
         self.assertEqual((self.uses(voucher).store_id, voucher.balance), (branch, 10.0))
+        # Holds made before a hold named its store get it on the upgrade: the
+        # spent one from its chronology row, the released one from its till.
+        holds = voucher.sudo().redemption_ids
+        self.assertEqual(sorted(holds.mapped("state")), ["confirmed", "released"])
+        self.assertEqual(holds.store_id, branch)
+        self.env.cr.execute(
+            "UPDATE vms_redemption SET store_id = NULL WHERE id = ANY(%s)", [holds.ids]
+        )
+        for module in ("vms_loyalty", "vms_pos"):
+            path = file_path(f"{module}/migrations/19.0.1.4.0/post-migrate.py")
+            load_script(path, f"{module}_store_of_holds").migrate(self.env.cr, "19.0.1.3.0")
+        holds.invalidate_recordset()
+        self.assertEqual(holds.mapped("store_id"), branch | branch)
+        # The rest is held, the hold lapses and a web shop spends the rest: the
+        # branch's sync saves the order and files the conflict.
+        data = self.order_data(till, [(self.desk_pad, 1, 10.0)], [])
+        late = hold(10.0)
+        late["order"] = self.sale_payload(data)
+        line = method._vms_pos_hold(late)
+        self.env["vms.redemption"].browse(int(line["transaction_id"])).sudo().write(
+            {"expires_at": fields.Datetime.now() - timedelta(minutes=1)}
+        )
+        self.env["vms.redemption"]._vms_redeem(
+            voucher.code, 10.0, order_ref="WEB/1", idempotency_key="web-shop-0001", channel="api"
+        )
+        self.env.invalidate_all()
+        data["payment_ids"] = [
+            Command.create(
+                {
+                    "amount": 10.0,
+                    "payment_method_id": voucher_method.id,
+                    "uuid": late["payment"]["uuid"],
+                    "transaction_id": line["transaction_id"],
+                    "payment_status": "done",
+                }
+            )
+        ]
+        data["amount_paid"] = 10.0
+        result = at_branch["pos.order"].sync_from_ui([data])
+        self.env.invalidate_all()
+        order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
+        self.assertEqual((order.state, order.payment_ids.vms_conflict), ("paid", True))
+        conflict = self.env["vms.offline.conflict"].search([("order_id", "=", order.id)])
+        self.assertEqual((conflict.kind, conflict.shortfall), ("late", 10.0))
 
     def test_a_retried_hold_returns_the_first_answer(self):
         voucher = self.new_voucher(40.0)
