@@ -9,7 +9,9 @@ from ..exceptions import VmsConflict, VmsError, VmsInvalid
 from ..tools import points as points_rules
 from ..tools import rules
 
-PAYMENT_KINDS = ("points", "voucher", "other")
+# "unsettled": a tender the till took and the sync could not settle (a voucher
+# accepted offline, blocked or spent meanwhile): what it was to pay earns nothing.
+PAYMENT_KINDS = ("points", "voucher", "other", "unsettled")
 
 
 class VmsPointsEarning(models.AbstractModel):
@@ -35,7 +37,7 @@ class VmsPointsEarning(models.AbstractModel):
 
         ``lines``: ``[{"product": product.product, "qty": 2, "price_unit":
         4.5}]`` as paid (taxes and discounts included); ``payments``:
-        ``[{"amount": 10.0, "kind": "points" | "voucher" | "other",
+        ``[{"amount": 10.0, "kind": "points" | "voucher" | "other" | "unsettled",
         "voucher": vms.voucher}]``, or ``{"amount": ..., "redemption":
         vms.redemption}`` for a tender held through the engine. The parts paid
         with points, or by vouchers whose "bonus points accrue" is off, earn

@@ -420,6 +420,7 @@ class PosOrder(models.Model):
             if (
                 not hold
                 or hold.state != "confirmed"
+                or hold.kind != "voucher"
                 or hold.channel != "pos"
                 or hold.pos_order_uuid not in refunded.mapped("uuid")
             ):
@@ -591,7 +592,9 @@ class PosOrder(models.Model):
         holds = (
             self.env["vms.redemption"]
             .sudo()
-            .search([("pos_order_uuid", "in", uuids), ("state", "=", "held")])
+            .search(
+                [("channel", "=", "pos"), ("pos_order_uuid", "in", uuids), ("state", "=", "held")]
+            )
         )
         for hold in holds:
             hold._vms_release()

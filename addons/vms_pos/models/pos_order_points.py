@@ -207,6 +207,10 @@ class PosOrderPoints(models.AbstractModel):
         found = self._vms_payment_holds(paid.filtered(lambda p: p._vms_is_loyalty()))
         for payment in paid:
             if payment._vms_is_loyalty():
+                if not found[payment] and payment.vms_conflict:
+                    # A voucher taken offline that the sync could not replay.
+                    payments.append({"amount": payment.amount, "kind": "unsettled"})
+                    continue
                 hold = self._vms_payment_hold(payment, found)
                 payments.append({"amount": payment.amount, "redemption": hold})
             else:

@@ -74,15 +74,23 @@ class PosPayment(models.Model):
     @api.ondelete(at_uninstall=False)
     def _vms_release_holds(self):
         """A voucher or points line removed from a draft order frees what it held."""
-        uuids = [payment.uuid for payment in self if payment._vms_is_loyalty()]
-        if not uuids:
+        lines = self.filtered(lambda p: p._vms_is_loyalty() and p.uuid and p.pos_order_id.uuid)
+        if not lines:
             return
         # sudo: the payment line is being deleted by someone allowed to; its
-        # own holds go with it.
+        # own holds go with it: a till's, for this line of this order (a line
+        # without a uuid would have named every hold without one).
         holds = (
             self.env["vms.redemption"]
             .sudo()
-            .search([("pos_payment_uuid", "in", uuids), ("state", "=", "held")])
+            .search(
+                [
+                    ("channel", "=", "pos"),
+                    ("pos_payment_uuid", "in", lines.mapped("uuid")),
+                    ("pos_order_uuid", "in", lines.pos_order_id.mapped("uuid")),
+                    ("state", "=", "held"),
+                ]
+            )
         )
         for hold in holds:
             hold._vms_release()

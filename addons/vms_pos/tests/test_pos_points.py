@@ -462,3 +462,40 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
             holder, company=config.company_id
         )
         self.assertEqual(account.points_balance, 5000)
+
+    def test_an_offline_voucher_the_sync_cannot_replay_earns_nothing(self):
+        """A voucher taken while the till was offline and blocked before the
+        sync: the order is saved with the conflict, and the member earns on
+        the cash part alone (the sync had failed, looking for its hold)."""
+        self.company.write(
+            {
+                "vms_offline_redemption": True,
+                "vms_offline_max_amount": 50.0,
+                "vms_offline_session_max_amount": 200.0,
+            }
+        )
+        blocked = self.new_voucher(30.0)
+        data = self.order_data(
+            self.till,
+            [(self.desk_pad, 3, 10.0)],
+            [(self.voucher_method, 10.0, str(uuid4()), None), (self.cash_method, 20.0, None, None)],
+            partner=self.holder,
+            card=self.card,
+        )
+        data["payment_ids"][0][2].update(
+            {
+                "payment_status": "done",
+                "vms_tender": {
+                    "offline": True,
+                    "pending": True,
+                    "code": blocked.code,
+                    "payload": self.env["vms.signing.key"]._vms_sign_voucher(blocked),
+                    "amount": 10.0,
+                },
+            }
+        )
+        blocked.action_block("reported stolen")
+        order = self.sync(data)
+        self.assertEqual(order.state, "paid")
+        self.assertEqual(order.payment_ids.filtered("vms_conflict").amount, 10.0)
+        self.assertEqual(self.points(), (520, 520))

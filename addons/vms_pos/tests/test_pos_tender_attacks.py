@@ -165,3 +165,26 @@ class TestPosTenderAttacks(VmsPosCase):
         holds = self.env["vms.redemption"].browse([int(other_line["transaction_id"]), web_shop.id])
         self.assertEqual(holds.mapped("state"), ["held", "held"])
         self.assertEqual(self.voucher.spent_amount, 0.0)
+
+    def test_removing_a_line_without_a_uuid_frees_no_one_elses_hold(self):
+        """A voucher line deleted from a draft frees the holds its till took
+        for it; a line sent without a uuid named every hold without one (a web
+        shop's, the panel's), in every company."""
+        web_shop = self.env["vms.redemption"]._vms_hold(
+            self.voucher.code,
+            5.0,
+            order_ref="WEB-2",
+            idempotency_key="web-shop-hold-2",
+            channel="api",
+        )
+        draft = self.order_data(
+            self.till,
+            [(self.desk_pad, 1, 5.0)],
+            [(self.voucher_method, 5.0, None, None)],
+            state="draft",
+        )
+        draft["payment_ids"][0][2]["uuid"] = False
+        order = self.sync(draft)
+        self.assertEqual(order.state, "draft")
+        self.env["pos.order"].with_user(self.pos_user).remove_from_ui([order.id])
+        self.assertEqual(web_shop.state, "held")
