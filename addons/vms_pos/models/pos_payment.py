@@ -30,12 +30,20 @@ class PosPayment(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._vms_check_tender(vals.get("vms_tender"))
+            self._vms_drop_server_fields(vals)
         return super().create(vals_list)
 
     def write(self, vals):
         if "vms_tender" in vals:
             self._vms_check_tender(vals["vms_tender"])
+        self._vms_drop_server_fields(vals)
         return super().write(vals)
+
+    def _vms_drop_server_fields(self, vals):
+        """Only the sync flags a conflict (as sudo): a till sending the flag
+        would have passed an offline voucher it never settled as unsettled."""
+        if not self.env.su:
+            vals.pop("vms_conflict", None)
 
     @api.model
     def _vms_check_tender(self, tender):

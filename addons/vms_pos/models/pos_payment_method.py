@@ -34,18 +34,20 @@ PURPOSE = "voucher_redemption"
 
 
 def _text(env, value, name, max_length, required=True):
-    if value is None or value == "":
-        if required:
-            raise VmsInvalid(f"{name}_required", env._("%(name)s is required.", name=name))
-        return None
-    if not isinstance(value, str) or len(value) > max_length:
+    if value is not None and (not isinstance(value, str) or len(value) > max_length):
         raise VmsInvalid(
             f"invalid_{name}",
             env._(
                 "%(name)s must be a text of at most %(max)s characters.", name=name, max=max_length
             ),
         )
-    return value.strip()
+    # Blank is missing: an empty uuid would name every hold without one.
+    value = value.strip() if value else ""
+    if not value:
+        if required:
+            raise VmsInvalid(f"{name}_required", env._("%(name)s is required.", name=name))
+        return None
+    return value
 
 
 def _number(env, value, name, low=-MAX_AMOUNT, high=MAX_AMOUNT):
@@ -328,12 +330,22 @@ class PosPaymentMethod(models.Model):
             },
         }
 
+    @api.model
+    def _vms_pos_till_holds(self, session, order_uuid):
+        """The domain of the holds this session's till took for an order: a
+        store's users read the store's holds (a web shop's, another till's)."""
+        return [
+            ("channel", "=", "pos"),
+            ("pos_session_id.config_id", "=", session.config_id.id),
+            ("pos_order_uuid", "=", order_uuid),
+        ]
+
     def _vms_pos_release(self, params):
         """Free the holds of one payment line (or of a whole order)."""
-        self._vms_pos_session(params.get("session_id"))
+        session = self._vms_pos_session(params.get("session_id"))
         order_uuid = _text(self.env, params.get("order_uuid"), "order", 64)
         payment_uuid = _text(self.env, params.get("payment_uuid"), "payment", 64, required=False)
-        domain = [("pos_order_uuid", "=", order_uuid), ("state", "=", "held")]
+        domain = [*self._vms_pos_till_holds(session, order_uuid), ("state", "=", "held")]
         if payment_uuid:
             domain.append(("pos_payment_uuid", "=", payment_uuid))
         holds = self.env["vms.redemption"].search(domain)
@@ -350,12 +362,9 @@ class PosPaymentMethod(models.Model):
         order_uuid = _text(self.env, params.get("order_uuid"), "order", 64)
         payment_uuid = _text(self.env, params.get("payment_uuid"), "payment", 64)
         Redemption = self.env["vms.redemption"]
+        till_holds = self._vms_pos_till_holds(session, order_uuid)
         hold = Redemption.search(
-            [
-                ("pos_order_uuid", "=", order_uuid),
-                ("pos_payment_uuid", "=", payment_uuid),
-                ("state", "=", "held"),
-            ],
+            [*till_holds, ("pos_payment_uuid", "=", payment_uuid), ("state", "=", "held")],
             limit=1,
         )
         if not hold:
@@ -369,9 +378,9 @@ class PosPaymentMethod(models.Model):
                 "otp_not_needed",
                 _("Voucher %(code)s belongs to nobody: no code is needed.", code=hold.code),
             )
-        holds = Redemption.search(
-            [("pos_order_uuid", "=", order_uuid), ("state", "=", "held")]
-        ).filtered(lambda h: h.partner_id == holder)
+        holds = Redemption.search([*till_holds, ("state", "=", "held")]).filtered(
+            lambda h: h.partner_id == holder
+        )
         return session, hold, holder, otp_scope(hold, holds)
 
     def _vms_pos_otp_request(self, params):
@@ -456,8 +465,15 @@ class PosPaymentMethod(models.Model):
                     taken[int(tid)] = taken.get(int(tid), 0.0) + abs(
                         _number(self.env, item.get("amount", 0), "amount")
                     )
+        # The voucher payments of the refunded order (its points payments are
+        # the Loyalty Points tender's to give back).
         holds = self.env["vms.redemption"].search(
-            [("pos_order_uuid", "in", refunded.mapped("uuid")), ("state", "=", "confirmed")],
+            [
+                ("channel", "=", "pos"),
+                ("kind", "=", "voucher"),
+                ("pos_order_uuid", "in", refunded.mapped("uuid")),
+                ("state", "=", "confirmed"),
+            ],
             order="id",
         )
         for hold in holds:

@@ -13,7 +13,7 @@ the voucher's balance is taken, and the shortfall is filed as a conflict
 
 from odoo import _, api, models
 
-from odoo.addons.vms_loyalty.exceptions import VmsError
+from odoo.addons.vms_loyalty.exceptions import VmsError, VmsInvalid
 
 
 class VmsPosOffline(models.AbstractModel):
@@ -38,12 +38,17 @@ class VmsPosOffline(models.AbstractModel):
     def _vms_replay_one(self, order, payment, sale):
         Redemption = self.env["vms.redemption"]
         currency = order.currency_id
+        if not order.uuid or not payment.uuid:
+            raise VmsInvalid(
+                "invalid_payment", _("A voucher accepted offline comes with its order's uuids.")
+            )
         key = f"pos:{order.uuid}:{payment.uuid}:offline"
         tender = dict(payment.vms_tender)
-        done = Redemption.search(
+        # sudo: found by the keys this till's replay wrote, not by what a client names.
+        done = Redemption.sudo().search_count(
             [
-                ("pos_order_uuid", "=", order.uuid),
-                ("pos_payment_uuid", "=", payment.uuid),
+                ("channel", "=", "pos"),
+                ("pos_hold_key", "in", [key, f"{key}:part"]),
                 ("state", "=", "confirmed"),
             ]
         )

@@ -245,3 +245,25 @@ class TestPosOffline(VmsPosCase):
                 self.assertFalse(self.env["pos.order"].search([("uuid", "=", data["uuid"])]))
         voucher.invalidate_recordset()
         self.assertEqual(voucher.spent_amount, 0.0)
+
+    def test_an_offline_line_names_no_one_elses_redemption(self):
+        """An offline line was taken as replayed when a confirmed redemption
+        had its order's and its own uuids: sent without uuids, it matched a
+        web shop's, and the order was saved as paid by a voucher that spent
+        nothing. The till's conflict flag is the sync's alone."""
+        voucher = self.new_voucher(30.0)
+        self.env["vms.redemption"]._vms_redeem(
+            voucher.code, 10.0, order_ref="WEB/7", idempotency_key="web-shop-0007", channel="api"
+        )
+        data = self.offline_order(self.till, voucher, 10.0)
+        data["uuid"] = False
+        data["payment_ids"][0][2]["uuid"] = False
+        with self.assertRaises(VmsError) as caught:
+            self.sync(data)
+        self.assertEqual(caught.exception.code, "invalid_payment")
+        self.assertEqual(voucher.spent_amount, 10.0)
+        data = self.offline_order(self.till, voucher, 10.0)
+        data["payment_ids"][0][2]["vms_conflict"] = True
+        order = self.sync(data)
+        self.assertEqual((order.state, order.payment_ids.vms_conflict), ("paid", False))
+        self.assertEqual(voucher.spent_amount, 20.0)

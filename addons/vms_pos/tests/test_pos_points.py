@@ -320,6 +320,17 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         refund, tried = self.refund_of(order, self.till, self.method, "refund-points")
         self.assertEqual(tried["amount"], -50.0)
         self.assertEqual(self.points(), (30, 30), "trying changes nothing")
+        # The voucher tender gives back voucher payments only (it offered the
+        # points payment, which its refund's sync then refused).
+        with self.assertRaises(VmsError) as caught:
+            self.voucher_method.with_user(self.pos_user)._vms_pos_refund(
+                {
+                    "session_id": self.till.id,
+                    "order": {**self.sale_payload(refund), "refunded_line_ids": order.lines.ids},
+                    "payment": {"uuid": "refund-by-voucher", "amount": -50.0},
+                }
+            )
+        self.assertEqual(caught.exception.code, "nothing_to_refund")
         # Cash for what points paid is refused: the points go back as points.
         self.refused(
             "points_refund_amount",

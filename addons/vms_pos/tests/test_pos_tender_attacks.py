@@ -188,3 +188,28 @@ class TestPosTenderAttacks(VmsPosCase):
         self.assertEqual(order.state, "draft")
         self.env["pos.order"].with_user(self.pos_user).remove_from_ui([order.id])
         self.assertEqual(web_shop.state, "held")
+
+    def test_the_release_and_otp_routes_reach_only_the_tills_own_holds(self):
+        """A blank uuid named every hold without one (a web shop's); another
+        till's uuids, read back through Odoo's model API, named its hold."""
+        web_shop = self.env["vms.redemption"]._vms_hold(
+            self.voucher.code,
+            5.0,
+            order_ref="WEB-3",
+            idempotency_key="web-shop-hold-3",
+            channel="api",
+        )
+        other_till = self.second_till("Second Till", self.pos_user)
+        data = self.order_data(other_till, [(self.desk_pad, 1, 10.0)], [])
+        other_uuid, other_line = self.hold(other_till, data, self.voucher.code, 10.0)
+        method = self.voucher_method.with_user(self.pos_user)
+        with self.assertRaises(VmsError) as caught:
+            method._vms_pos_release({"session_id": self.till.id, "order_uuid": " "})
+        self.assertEqual(caught.exception.code, "order_required")
+        taken = {"session_id": self.till.id, "order_uuid": data["uuid"], "payment_uuid": other_uuid}
+        self.assertEqual(method._vms_pos_release(taken), {"released": 0})
+        with self.assertRaises(VmsError) as caught:
+            method._vms_pos_otp_request(taken)
+        self.assertEqual(caught.exception.code, "hold_not_found")
+        holds = self.env["vms.redemption"].browse([web_shop.id, int(other_line["transaction_id"])])
+        self.assertEqual(holds.mapped("state"), ["held", "held"])
