@@ -16,6 +16,7 @@ from . import pos_payment
 from . import pos_order_points
 from . import pos_order
 from . import pos_session
+from . import pos_config
 from . import vms_offline_exposure
 from . import vms_dashboard
 from . import vms_panel

@@ -56,8 +56,9 @@ class PosOrderPoints(models.AbstractModel):
         """Whether ``hold`` is what ``payment`` of this order took at the till.
         The transaction id comes from the till, and the store's users can read
         the store's holds (a web shop's, the panel's, another till's): a hold
-        is the payment's only if a till of this order's point of sale made it
-        for this order's and this payment line's uuids."""
+        is the payment's only if a till of this order's point of sale (or of
+        one sharing its orders) made it for this order's and this payment
+        line's uuids."""
         return bool(
             hold
             and hold.channel == "pos"
@@ -65,7 +66,7 @@ class PosOrderPoints(models.AbstractModel):
             and payment.uuid
             and hold.pos_order_uuid == self.uuid
             and hold.pos_payment_uuid == payment.uuid
-            and hold.pos_session_id.config_id == self.config_id
+            and hold.pos_session_id.config_id in self.config_id._vms_sharing_orders()
         )
 
     def _vms_payment_hold(self, payment, holds=None):

@@ -332,11 +332,12 @@ class PosPaymentMethod(models.Model):
 
     @api.model
     def _vms_pos_till_holds(self, session, order_uuid):
-        """The domain of the holds this session's till took for an order: a
-        store's users read the store's holds (a web shop's, another till's)."""
+        """The domain of the holds this session's till (or one sharing its
+        orders) took for an order: a store's users read the store's holds (a
+        web shop's, another till's)."""
         return [
             ("channel", "=", "pos"),
-            ("pos_session_id.config_id", "=", session.config_id.id),
+            ("pos_session_id.config_id", "in", session.config_id._vms_sharing_orders().ids),
             ("pos_order_uuid", "=", order_uuid),
         ]
 

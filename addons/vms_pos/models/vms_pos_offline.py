@@ -48,6 +48,8 @@ class VmsPosOffline(models.AbstractModel):
         done = Redemption.sudo().search_count(
             [
                 ("channel", "=", "pos"),
+                ("pos_order_uuid", "=", order.uuid),
+                ("pos_payment_uuid", "=", payment.uuid),
                 ("pos_hold_key", "in", [key, f"{key}:part"]),
                 ("state", "=", "confirmed"),
             ]

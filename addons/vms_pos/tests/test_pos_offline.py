@@ -267,3 +267,18 @@ class TestPosOffline(VmsPosCase):
         order = self.sync(data)
         self.assertEqual((order.state, order.payment_ids.vms_conflict), ("paid", False))
         self.assertEqual(voucher.spent_amount, 20.0)
+
+    def test_a_replay_is_found_by_its_own_order_and_line(self):
+        """The replay's key joins the order's and the line's uuids with ':';
+        uuids are the till's text, so another order's could spell the same key."""
+        voucher = self.new_voucher(30.0)
+        first = self.offline_order(self.till, voucher, 1.0)
+        first["uuid"] = "order-a:line-b"
+        first["payment_ids"][0][2]["uuid"] = "tail-c"
+        self.assertEqual(self.sync(first).state, "paid")
+        second = self.offline_order(self.till, voucher, 10.0, payload="not-a-payload")
+        second["uuid"] = "order-a"
+        second["payment_ids"][0][2]["uuid"] = "line-b:tail-c"
+        order = self.sync(second)
+        self.assertEqual(self.conflicts(order).error_code, "payload_malformed")
+        self.assertEqual(voucher.spent_amount, 1.0)

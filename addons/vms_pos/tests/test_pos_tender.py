@@ -235,6 +235,30 @@ class TestPosTender(VmsPosCase):
         conflict = self.env["vms.offline.conflict"].search([("order_id", "=", order.id)])
         self.assertEqual((conflict.kind, conflict.shortfall), ("late", 10.0))
 
+    def test_an_order_held_at_one_till_is_paid_at_a_trusted_one(self):
+        """Odoo lets a point of sale load the orders of those that trust it
+        ("trusted" points of sale): the holds taken at the first till are
+        released and confirmed at the second."""
+        desk = self.second_till("Service Desk", self.pos_user)
+        self.main_pos_config.trusted_config_ids = desk.config_id
+        voucher = self.new_voucher(30.0)
+        data = self.order_data(self.till, [(self.desk_pad, 2, 10.0)], [])
+        kept_uuid, kept = self.hold(self.till, data, voucher.code, 20.0)
+        dropped_uuid, _dropped = self.hold(self.till, data, voucher.code, 5.0)
+        released = self.voucher_method.with_user(self.pos_user)._vms_pos_release(
+            {"session_id": desk.id, "order_uuid": data["uuid"], "payment_uuid": dropped_uuid}
+        )
+        self.assertEqual(released, {"released": 1})
+        paid = self.order_data(
+            desk,
+            [(self.desk_pad, 2, 10.0)],
+            [(self.voucher_method, 20.0, kept_uuid, kept["transaction_id"])],
+            uuid=data["uuid"],
+            pos_reference=data["pos_reference"],
+        )
+        self.assertEqual(self.sync(paid).state, "paid")
+        self.assertEqual(voucher.balance, 10.0)
+
     def test_a_retried_hold_returns_the_first_answer(self):
         voucher = self.new_voucher(40.0)
         data = self.order_data(self.till, [(self.desk_pad, 1, 25.0)], [])
