@@ -46,28 +46,18 @@ class PosOrderPoints(models.AbstractModel):
 
     def _vms_payment_holds(self, payments):
         """:meth:`_vms_named_holds`, keeping a hold only where this order's
-        till took it for that payment line."""
-        return {
-            payment: hold if self._vms_is_tills_hold(hold, payment) else hold.browse()
-            for payment, hold in self._vms_named_holds(payments).items()
-        }
-
-    def _vms_is_tills_hold(self, hold, payment):
-        """Whether ``hold`` is what ``payment`` of this order took at the till.
-        The transaction id comes from the till, and the store's users can read
-        the store's holds (a web shop's, the panel's, another till's): a hold
-        is the payment's only if a till of this order's point of sale (or of
-        one sharing its orders) made it for this order's and this payment
-        line's uuids."""
-        return bool(
-            hold
-            and hold.channel == "pos"
-            and self.uuid
-            and payment.uuid
-            and hold.pos_order_uuid == self.uuid
-            and hold.pos_payment_uuid == payment.uuid
-            and hold.pos_session_id.config_id in self.config_id._vms_sharing_orders()
+        till took it for that payment line (``pos.config._vms_till_holds_domain``)."""
+        named = self._vms_named_holds(payments)
+        Redemption = self.env["vms.redemption"]
+        tills = Redemption.union(*named.values()).filtered_domain(
+            self.config_id._vms_till_holds_domain(self.uuid)
         )
+        return {
+            payment: hold
+            if hold in tills and payment.uuid and payment.uuid == hold.pos_payment_uuid
+            else Redemption
+            for payment, hold in named.items()
+        }
 
     def _vms_payment_hold(self, payment, holds=None):
         """The hold of a loyalty payment line of this order, or a refusal;

@@ -330,23 +330,12 @@ class PosPaymentMethod(models.Model):
             },
         }
 
-    @api.model
-    def _vms_pos_till_holds(self, session, order_uuid):
-        """The domain of the holds this session's till (or one sharing its
-        orders) took for an order: a store's users read the store's holds (a
-        web shop's, another till's)."""
-        return [
-            ("channel", "=", "pos"),
-            ("pos_session_id.config_id", "in", session.config_id._vms_sharing_orders().ids),
-            ("pos_order_uuid", "=", order_uuid),
-        ]
-
     def _vms_pos_release(self, params):
         """Free the holds of one payment line (or of a whole order)."""
         session = self._vms_pos_session(params.get("session_id"))
         order_uuid = _text(self.env, params.get("order_uuid"), "order", 64)
         payment_uuid = _text(self.env, params.get("payment_uuid"), "payment", 64, required=False)
-        domain = [*self._vms_pos_till_holds(session, order_uuid), ("state", "=", "held")]
+        domain = [*session.config_id._vms_till_holds_domain(order_uuid), ("state", "=", "held")]
         if payment_uuid:
             domain.append(("pos_payment_uuid", "=", payment_uuid))
         holds = self.env["vms.redemption"].search(domain)
@@ -363,7 +352,7 @@ class PosPaymentMethod(models.Model):
         order_uuid = _text(self.env, params.get("order_uuid"), "order", 64)
         payment_uuid = _text(self.env, params.get("payment_uuid"), "payment", 64)
         Redemption = self.env["vms.redemption"]
-        till_holds = self._vms_pos_till_holds(session, order_uuid)
+        till_holds = session.config_id._vms_till_holds_domain(order_uuid)
         hold = Redemption.search(
             [*till_holds, ("pos_payment_uuid", "=", payment_uuid), ("state", "=", "held")],
             limit=1,

@@ -203,11 +203,31 @@ class VmsPosCase(TestPointOfSaleHttpCommon):
         )
         return payment_uuid, result
 
-    def sync(self, *orders, user=None):
-        """Sync like the till; returns the synced orders (not the refunded ones
-        Odoo sends back with a refund)."""
+    def with_payments(self, data, *payments):
+        """``data`` paid by ``(method, amount, payment uuid, transaction id)``."""
+        data = dict(data)
+        data["payment_ids"] = [
+            Command.create(
+                {
+                    "amount": amount,
+                    "payment_method_id": method.id,
+                    "uuid": payment_uuid or str(uuid4()),
+                    "transaction_id": transaction_id or False,
+                    "payment_status": "done" if transaction_id else False,
+                }
+            )
+            for method, amount, payment_uuid, transaction_id in payments
+        ]
+        data["amount_paid"] = round(sum(p[1] for p in payments), 2)
+        return data
+
+    def sync(self, *orders, user=None, env=None):
+        """Sync like the till (as ``user``, or in ``env``: a branch's till);
+        returns the synced orders (not the refunded ones Odoo sends back with a
+        refund)."""
         uuids = [order["uuid"] for order in orders]
-        result = self.env["pos.order"].with_user(user or self.pos_user).sync_from_ui(list(orders))
+        Order = env["pos.order"] if env else self.env["pos.order"].with_user(user or self.pos_user)
+        result = Order.sync_from_ui(list(orders))
         synced = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
         return synced.filtered(lambda o: o.uuid in uuids)
 

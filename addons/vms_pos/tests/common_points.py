@@ -62,24 +62,6 @@ class VmsPosPointsCase(VmsPosCase):
         )
         return payment_uuid, result
 
-    def with_payments(self, data, *payments):
-        """``data`` paid by ``(method, amount, payment uuid, transaction id)``."""
-        data = dict(data)
-        data["payment_ids"] = [
-            Command.create(
-                {
-                    "amount": amount,
-                    "payment_method_id": method.id,
-                    "uuid": payment_uuid or str(uuid4()),
-                    "transaction_id": transaction_id or False,
-                    "payment_status": "done" if transaction_id else False,
-                }
-            )
-            for method, amount, payment_uuid, transaction_id in payments
-        ]
-        data["amount_paid"] = round(sum(p[1] for p in payments), 2)
-        return data
-
     def moves(self, move_type):
         return (
             self.env["vms.points.move"]

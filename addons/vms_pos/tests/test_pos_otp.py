@@ -151,9 +151,8 @@ class TestPosOtp(VmsPosCase, MockSMS):
             pos_reference=data["pos_reference"],
             partner=self.holder,
         )
-        result = at_branch["pos.order"].sync_from_ui([paid])
+        order = self.sync(paid, env=at_branch)
         self.env.invalidate_all()
-        order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
         self.assertEqual((order.company_id, order.state, voucher.balance), (branch, "paid", 0.0))
 
     def test_each_payment_of_the_minimum_or_more_needs_its_own_code(self):

@@ -1,6 +1,7 @@
 import copy
 import secrets
 from datetime import timedelta
+from functools import partial
 from unittest.mock import patch
 from uuid import uuid4
 
@@ -361,14 +362,7 @@ class TestPosPoints(VmsPosPointsCase, MockSMS):
         cash_method = self.cash_method.copy({"company_id": branch.id})
         till, at_branch = self.open_branch_till(branch, points_method | cash_method)
         method = points_method.with_env(at_branch)
-
-        def sync(data):
-            result = at_branch["pos.order"].sync_from_ui([data])
-            return (
-                at_branch["pos.order"]
-                .browse([o["id"] for o in result["pos.order"]])
-                .filtered(lambda o: o.uuid == data["uuid"])
-            )
+        sync = partial(self.sync, env=at_branch)
 
         data = self.order_data(
             till, [(self.desk_pad, 8, 10.0)], [], partner=self.holder, card=self.card

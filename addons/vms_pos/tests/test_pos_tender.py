@@ -173,21 +173,13 @@ class TestPosTender(VmsPosCase):
         )
         self.assertEqual(released, {"released": 1})
         self.env.invalidate_all()
-        data["payment_ids"] = [
-            Command.create(
-                {
-                    "amount": 20.0,
-                    "payment_method_id": voucher_method.id,
-                    "uuid": paying["payment"]["uuid"],
-                    "transaction_id": line["transaction_id"],
-                    "payment_status": "done",
-                }
-            )
-        ]
-        data["amount_paid"] = 20.0
-        result = at_branch["pos.order"].sync_from_ui([data])
+        order = self.sync(
+            self.with_payments(
+                data, (voucher_method, 20.0, paying["payment"]["uuid"], line["transaction_id"])
+            ),
+            env=at_branch,
+        )
         self.env.invalidate_all()
-        order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
         self.assertEqual((order.company_id, order.state), (branch, "paid"))
         self.assertEqual((self.uses(voucher).store_id, voucher.balance), (branch, 10.0))
         # Holds made before a hold named its store get it on the upgrade: the
@@ -216,21 +208,13 @@ class TestPosTender(VmsPosCase):
             voucher.code, 10.0, order_ref="WEB/1", idempotency_key="web-shop-0001", channel="api"
         )
         self.env.invalidate_all()
-        data["payment_ids"] = [
-            Command.create(
-                {
-                    "amount": 10.0,
-                    "payment_method_id": voucher_method.id,
-                    "uuid": late["payment"]["uuid"],
-                    "transaction_id": line["transaction_id"],
-                    "payment_status": "done",
-                }
-            )
-        ]
-        data["amount_paid"] = 10.0
-        result = at_branch["pos.order"].sync_from_ui([data])
+        order = self.sync(
+            self.with_payments(
+                data, (voucher_method, 10.0, late["payment"]["uuid"], line["transaction_id"])
+            ),
+            env=at_branch,
+        )
         self.env.invalidate_all()
-        order = self.env["pos.order"].browse([o["id"] for o in result["pos.order"]])
         self.assertEqual((order.state, order.payment_ids.vms_conflict), ("paid", True))
         conflict = self.env["vms.offline.conflict"].search([("order_id", "=", order.id)])
         self.assertEqual((conflict.kind, conflict.shortfall), ("late", 10.0))

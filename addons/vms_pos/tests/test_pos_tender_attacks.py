@@ -31,6 +31,16 @@ class TestPosTenderAttacks(VmsPosCase):
         self.assertNotIn("error", response.json(), response.text[:300])
         return response.json()["result"]
 
+    def web_shop_hold(self):
+        """A web shop's open hold of 5.00 on the voucher (no till, no uuids)."""
+        return self.env["vms.redemption"]._vms_hold(
+            self.voucher.code,
+            5.0,
+            order_ref="WEB-1",
+            idempotency_key="web-shop-hold-1",
+            channel="api",
+        )
+
     def params(self, **order):
         data = self.order_data(self.till, [(self.desk_pad, 1, 20.0)], [])
         return {
@@ -138,13 +148,7 @@ class TestPosTenderAttacks(VmsPosCase):
         other_till = self.second_till("Second Till", self.pos_user)
         data = self.order_data(other_till, [(self.desk_pad, 1, 10.0)], [])
         other_uuid, other_line = self.hold(other_till, data, self.voucher.code, 10.0)
-        web_shop = self.env["vms.redemption"]._vms_hold(
-            self.voucher.code,
-            5.0,
-            order_ref="WEB-1",
-            idempotency_key="web-shop-hold-1",
-            channel="api",
-        )
+        web_shop = self.web_shop_hold()
         taken = self.order_data(
             self.till,
             [(self.desk_pad, 1, 10.0)],
@@ -170,13 +174,7 @@ class TestPosTenderAttacks(VmsPosCase):
         """A voucher line deleted from a draft frees the holds its till took
         for it; a line sent without a uuid named every hold without one (a web
         shop's, the panel's), in every company."""
-        web_shop = self.env["vms.redemption"]._vms_hold(
-            self.voucher.code,
-            5.0,
-            order_ref="WEB-2",
-            idempotency_key="web-shop-hold-2",
-            channel="api",
-        )
+        web_shop = self.web_shop_hold()
         draft = self.order_data(
             self.till,
             [(self.desk_pad, 1, 5.0)],
@@ -192,13 +190,7 @@ class TestPosTenderAttacks(VmsPosCase):
     def test_the_release_and_otp_routes_reach_only_the_tills_own_holds(self):
         """A blank uuid named every hold without one (a web shop's); another
         till's uuids, read back through Odoo's model API, named its hold."""
-        web_shop = self.env["vms.redemption"]._vms_hold(
-            self.voucher.code,
-            5.0,
-            order_ref="WEB-3",
-            idempotency_key="web-shop-hold-3",
-            channel="api",
-        )
+        web_shop = self.web_shop_hold()
         other_till = self.second_till("Second Till", self.pos_user)
         data = self.order_data(other_till, [(self.desk_pad, 1, 10.0)], [])
         other_uuid, other_line = self.hold(other_till, data, self.voucher.code, 10.0)
