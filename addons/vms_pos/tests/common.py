@@ -135,19 +135,7 @@ class VmsPosCase(TestPointOfSaleHttpCommon):
                     }
                 )
             )
-        order_payments = [
-            Command.create(
-                {
-                    "amount": amount,
-                    "payment_method_id": method.id,
-                    "uuid": payment_uuid or str(uuid4()),
-                    "transaction_id": transaction_id or False,
-                    "payment_status": "done" if transaction_id else False,
-                    "name": fields.Datetime.now(),
-                }
-            )
-            for method, amount, payment_uuid, transaction_id in payments
-        ]
+        order_payments = self.payment_commands(payments)
         return {
             "amount_paid": round(sum(p[2]["amount"] for p in order_payments), 2),
             "amount_return": 0,
@@ -203,10 +191,10 @@ class VmsPosCase(TestPointOfSaleHttpCommon):
         )
         return payment_uuid, result
 
-    def with_payments(self, data, *payments):
-        """``data`` paid by ``(method, amount, payment uuid, transaction id)``."""
-        data = dict(data)
-        data["payment_ids"] = [
+    def payment_commands(self, payments):
+        """Payment lines as the till sends them, from ``(method, amount,
+        payment uuid, transaction id)`` tuples."""
+        return [
             Command.create(
                 {
                     "amount": amount,
@@ -214,10 +202,16 @@ class VmsPosCase(TestPointOfSaleHttpCommon):
                     "uuid": payment_uuid or str(uuid4()),
                     "transaction_id": transaction_id or False,
                     "payment_status": "done" if transaction_id else False,
+                    "name": fields.Datetime.now(),
                 }
             )
             for method, amount, payment_uuid, transaction_id in payments
         ]
+
+    def with_payments(self, data, *payments):
+        """``data`` paid by ``(method, amount, payment uuid, transaction id)``."""
+        data = dict(data)
+        data["payment_ids"] = self.payment_commands(payments)
         data["amount_paid"] = round(sum(p[1] for p in payments), 2)
         return data
 
