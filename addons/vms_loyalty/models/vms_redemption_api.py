@@ -88,8 +88,15 @@ class VmsRedemptionApi(models.AbstractModel):
 
     @api.model
     def _vms_api_release(self, hold_id, values):
-        hold = self._vms_get(hold_id)._vms_release()
-        return self._vms_api_money(hold._vms_result())
+        """Releasing twice changes nothing, so the key is optional; a key sent
+        is bound to this release, as every mutating call's."""
+        key = values.get("idempotency_key")
+        if key is None:
+            return self._vms_api_money(self._vms_get(hold_id)._vms_release()._vms_result())
+        answer = self._vms_once(
+            "release", key, {"redemption": hold_id}, lambda: self._vms_get(hold_id)._vms_release()
+        )
+        return self._vms_api_money(answer)
 
     @api.model
     def _vms_api_reverse(self, hold_id, values):

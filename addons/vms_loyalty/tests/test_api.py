@@ -140,10 +140,31 @@ class TestVoucherApi(ApiCase):
         status, other = self.api(
             "/redemptions", self.hold_body(voucher, "5", "vend-7-hold-0002", "V7/2")
         )
-        status, released = self.api(f"/redemptions/{other['id']}/release")
+        status, released = self.api(
+            f"/redemptions/{other['id']}/release", {"idempotency_key": "vend-7-rel-00001"}
+        )
         self.assertEqual(
             (status, released["state"], released["available"]), (200, "released", "30.00")
         )
+        # A key sent with a release is bound to it: the retry gets its answer,
+        # another hold's release with it is refused and changes nothing.
+        self.assertEqual(
+            self.api(
+                f"/redemptions/{other['id']}/release", {"idempotency_key": "vend-7-rel-00001"}
+            ),
+            (200, released),
+        )
+        status, third = self.api(
+            "/redemptions", self.hold_body(voucher, "5", "vend-7-hold-0003", "V7/3")
+        )
+        self.assertRefused(
+            self.api(
+                f"/redemptions/{third['id']}/release", {"idempotency_key": "vend-7-rel-00001"}
+            ),
+            422,
+            "idempotency_key_reused",
+        )
+        self.assertEqual(self.env["vms.redemption"].browse(third["id"]).state, "held")
 
     def test_a_channel_acts_on_its_own_redemptions_only(self):
         voucher = self.voucher(50.0)

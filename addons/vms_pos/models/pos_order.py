@@ -585,16 +585,10 @@ class PosOrder(models.Model):
         return super().remove_from_ui(server_ids)
 
     def _vms_release_holds(self):
-        uuids = [order.uuid for order in self if order.uuid]
-        if not uuids:
-            return
-        # sudo: the order is deleted by someone allowed to; its holds go with it.
-        holds = (
-            self.env["vms.redemption"]
-            .sudo()
-            .search(
-                [("channel", "=", "pos"), ("pos_order_uuid", "in", uuids), ("state", "=", "held")]
-            )
-        )
-        for hold in holds:
-            hold._vms_release()
+        # sudo: the order is deleted by someone allowed to; its till's holds go
+        # with it (an order's uuid is the till's text: another till's could be sent).
+        Redemption = self.env["vms.redemption"].sudo()
+        for order in self:
+            domain = order.config_id._vms_till_holds_domain(order.uuid)
+            for hold in Redemption.search([*domain, ("state", "=", "held")]):
+                hold._vms_release()

@@ -82,23 +82,14 @@ class PosPayment(models.Model):
     @api.ondelete(at_uninstall=False)
     def _vms_release_holds(self):
         """A voucher or points line removed from a draft order frees what it held."""
-        lines = self.filtered(lambda p: p._vms_is_loyalty() and p.uuid and p.pos_order_id.uuid)
-        if not lines:
-            return
         # sudo: the payment line is being deleted by someone allowed to; its
-        # own holds go with it: a till's, for this line of this order (a line
+        # own holds go with it: its till's, for this line of this order (a line
         # without a uuid would have named every hold without one).
-        holds = (
-            self.env["vms.redemption"]
-            .sudo()
-            .search(
-                [
-                    ("channel", "=", "pos"),
-                    ("pos_payment_uuid", "in", lines.mapped("uuid")),
-                    ("pos_order_uuid", "in", lines.pos_order_id.mapped("uuid")),
-                    ("state", "=", "held"),
-                ]
-            )
-        )
-        for hold in holds:
-            hold._vms_release()
+        Redemption = self.env["vms.redemption"].sudo()
+        for line in self.filtered(lambda p: p._vms_is_loyalty() and p.uuid):
+            order = line.pos_order_id
+            domain = order.config_id._vms_till_holds_domain(order.uuid)
+            for hold in Redemption.search(
+                [*domain, ("pos_payment_uuid", "=", line.uuid), ("state", "=", "held")]
+            ):
+                hold._vms_release()

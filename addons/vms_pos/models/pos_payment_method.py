@@ -260,6 +260,9 @@ class PosPaymentMethod(models.Model):
             # Who the voucher is and what it has free, then hold at most that:
             # the engine re-checks everything under the voucher's row lock.
             voucher, _eligible = Redemption._vms_validate(code, currency.rounding, pin=pin, **proof)
+            # sudo: the engine took the voucher for this store; it may be the
+            # head office's, which a branch's till does not read itself.
+            voucher = voucher.sudo()
             if voucher.value_type == "nominal":
                 available = currency.round(voucher.balance - self._vms_pos_held(voucher))
                 if currency.compare_amounts(available, 0) > 0:

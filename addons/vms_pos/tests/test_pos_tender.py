@@ -148,6 +148,7 @@ class TestPosTender(VmsPosCase):
         method = voucher_method.with_env(at_branch)
         voucher = self.new_voucher(30.0)
         data = self.order_data(till, [(self.desk_pad, 1, 20.0)], [])
+        self.env.invalidate_all()  # the voucher is not in the till's cache
 
         def hold(amount):
             return {

@@ -205,3 +205,17 @@ class TestPosTenderAttacks(VmsPosCase):
         self.assertEqual(caught.exception.code, "hold_not_found")
         holds = self.env["vms.redemption"].browse([web_shop.id, int(other_line["transaction_id"])])
         self.assertEqual(holds.mapped("state"), ["held", "held"])
+
+    def test_deleting_an_order_frees_only_its_own_tills_holds(self):
+        """An order's uuid is the till's text: a cashier who read another
+        till's hold (its order's uuid) synced a draft of that uuid at their
+        own till and deleted it, which released the other till's hold."""
+        other_till = self.second_till("Second Till", self.pos_user)
+        data = self.order_data(other_till, [(self.desk_pad, 1, 10.0)], [])
+        _uuid, line = self.hold(other_till, data, self.voucher.code, 10.0)
+        draft = self.order_data(self.till, [(self.desk_pad, 1, 10.0)], [], uuid=data["uuid"])
+        draft["state"] = "draft"
+        order = self.sync(draft)
+        self.env["pos.order"].with_user(self.pos_user).remove_from_ui([order.id])
+        hold = self.env["vms.redemption"].browse(int(line["transaction_id"]))
+        self.assertEqual(hold.state, "held")
